@@ -1,0 +1,238 @@
+"""Transferring-GAN (Wang et al., ECCV 2018): WGAN-GP ResNets, unconditional or AC-GAN.
+
+Two families, with the authors' layer names so their checkpoints load as they are:
+- ``cifar_resnet``: gan_cifar_resnet.py of improved_wgan_training (32x32, DIM_G = DIM_D = 128),
+  the network of the Ascend port;
+- ``good_resnet``: GoodGenerator / GoodDiscriminator of transfer_gan.py (64x64, DIM = 64), the
+  network of the released pretrained models.
+Images enter and leave the networks as NHWC in [-1, 1]; the original's flat NCHW vectors are
+``images.transpose(0, 3, 1, 2).reshape(n, -1)``.
+"""
+import functools
+
+from tflib import layout, losses, params
+from tflib.compat import tf
+from tflib.gan import GANGraph
+from tflib.ops import batchnorm, cond_batchnorm, layernorm
+from tflib.ops.conv2d import Conv2D
+from tflib.ops.linear import Linear
+from tflib.ops.resample import ConvMeanPool, MeanPoolConv, UpsampleConv
+
+ARCHS = ('cifar_resnet', 'good_resnet')
+
+DEFAULTS = {
+    'ARCH': 'cifar_resnet',
+    'IMAGE_SIZE': 32,
+    'CHANNELS': 3,
+    'N_CLASSES': 10,
+    'Z_DIM': 128,
+    'DIM_G': 128,
+    'DIM_D': 128,
+    'NORMALIZATION_G': True,
+    'NORMALIZATION_D': False,
+    'CONDITIONAL': True,
+    'ACGAN': True,
+    'ACGAN_SCALE': 1.,
+    'ACGAN_SCALE_G': 0.1,
+    'LAMBDA': 10.,
+    'LR': 2e-4,
+    'DECAY': True,
+    'ITERS': 100000,
+    'BETA1': 0.,
+    'BETA2': 0.9,
+    'batch_size': 64,
+    'GEN_BS_MULTIPLE': 2,
+    'N_CRITIC': 5,
+    'BN_MOMENTUM': 0.9,
+    'data_format': 'NHWC',
+}
+
+# How the two families' residual blocks differ (reference transfer_gan.md §1.4).
+_FLAVOURS = {
+    'cifar_resnet': {'norms': ('.N1', '.N2'), 'conv1_biases': True,
+                     'down_shortcut': ConvMeanPool, 'upsamplings': 3},
+    'good_resnet': {'norms': ('.BN1', '.BN2'), 'conv1_biases': False,
+                    'down_shortcut': MeanPoolConv, 'upsamplings': 4},
+}
+
+
+def config(**overrides):
+    """DEFAULTS with ``overrides``, checked; raises ValueError naming the offending key."""
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ValueError('unknown transfer_gan config key(s): {}'.format(', '.join(unknown)))
+    cfg = dict(DEFAULTS, **overrides)
+    if cfg['ARCH'] not in ARCHS:
+        raise ValueError('ARCH must be one of {}, got {!r}'.format(ARCHS, cfg['ARCH']))
+    factor = 2 ** _FLAVOURS[cfg['ARCH']]['upsamplings']
+    if cfg['IMAGE_SIZE'] % factor or cfg['IMAGE_SIZE'] < factor:
+        raise ValueError('IMAGE_SIZE must be a multiple of {} for ARCH {}, got {}'.format(
+            factor, cfg['ARCH'], cfg['IMAGE_SIZE']))
+    if cfg['ACGAN'] and not cfg['CONDITIONAL']:
+        raise ValueError('ACGAN needs CONDITIONAL: the generator must see the labels it is '
+                         'scored on')
+    layout.check(cfg['data_format'])
+    return cfg
+
+
+def _normalizer(cfg, labels, is_training, update_moving_stats):
+    """The original's Normalize(): LayerNorm in the critic, (conditional) BatchNorm in G."""
+    def normalize(name, x, labels=labels):
+        if name.startswith('Discriminator'):
+            return layernorm.Layernorm(name, x) if cfg['NORMALIZATION_D'] else x
+        if not cfg['NORMALIZATION_G']:
+            return x
+        if labels is not None:
+            return cond_batchnorm.Batchnorm(name, x, labels, cfg['N_CLASSES'])
+        return batchnorm.Batchnorm(name, x, is_training, update_moving_stats,
+                                   cfg['BN_MOMENTUM'])
+    return normalize
+
+
+def _residual_block(flavour, normalize, name, input_dim, output_dim, x, resample=None):
+    if resample == 'down':
+        shortcut_conv = flavour['down_shortcut']
+        conv_1 = functools.partial(Conv2D, input_dim=input_dim, output_dim=input_dim)
+        conv_2 = functools.partial(ConvMeanPool, input_dim=input_dim, output_dim=output_dim)
+    elif resample == 'up':
+        shortcut_conv = UpsampleConv
+        conv_1 = functools.partial(UpsampleConv, input_dim=input_dim, output_dim=output_dim)
+        conv_2 = functools.partial(Conv2D, input_dim=output_dim, output_dim=output_dim)
+    else:
+        shortcut_conv = Conv2D
+        conv_1 = functools.partial(Conv2D, input_dim=input_dim, output_dim=output_dim)
+        conv_2 = functools.partial(Conv2D, input_dim=output_dim, output_dim=output_dim)
+    if input_dim == output_dim and resample is None:
+        shortcut = x
+    else:
+        shortcut = shortcut_conv(name + '.Shortcut', input_dim, output_dim, 1, x, he_init=False)
+    norm_1, norm_2 = flavour['norms']
+    y = tf.nn.relu(normalize(name + norm_1, x))
+    y = conv_1(name=name + '.Conv1', filter_size=3, inputs=y, biases=flavour['conv1_biases'])
+    y = tf.nn.relu(normalize(name + norm_2, y))
+    y = conv_2(name=name + '.Conv2', filter_size=3, inputs=y)
+    return shortcut + y
+
+
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+              update_moving_stats=False):
+    """Images [n, H, W, C] in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given) and,
+    when CONDITIONAL, int32 labels [n]. BatchNorm uses batch statistics unless
+    ``is_training`` is False (then the moving statistics, which ``update_moving_stats`` keeps)."""
+    if cfg['CONDITIONAL'] and labels is None:
+        raise ValueError('a CONDITIONAL generator needs labels')
+    if noise is None:
+        noise = tf.random_normal([n_samples, cfg['Z_DIM']])
+    labels = labels if cfg['CONDITIONAL'] else None
+    flavour = _FLAVOURS[cfg['ARCH']]
+    normalize = _normalizer(cfg, labels, is_training, update_moving_stats)
+    block = functools.partial(_residual_block, flavour, normalize, resample='up')
+    with layout.using(cfg['data_format']):
+        if cfg['ARCH'] == 'cifar_resnet':
+            dims = [cfg['DIM_G']] * 4
+            names = ['Generator.1', 'Generator.2', 'Generator.3']
+            output_labels, output_he_init = None, False
+        else:
+            dims = [8 * cfg['DIM_G'], 8 * cfg['DIM_G'], 4 * cfg['DIM_G'], 2 * cfg['DIM_G'],
+                    cfg['DIM_G']]
+            names = ['Generator.Res1', 'Generator.Res2', 'Generator.Res3', 'Generator.Res4']
+            output_labels, output_he_init = labels, True
+        size = cfg['IMAGE_SIZE'] // 2 ** len(names)
+        x = Linear('Generator.Input', cfg['Z_DIM'], size * size * dims[0], noise)
+        x = layout.unflatten_nchw(x, dims[0], size, size)
+        for name, input_dim, output_dim in zip(names, dims, dims[1:]):
+            x = block(name=name, input_dim=input_dim, output_dim=output_dim, x=x)
+        x = tf.nn.relu(normalize('Generator.OutputN', x, labels=output_labels))
+        x = Conv2D('Generator.Output', dims[-1], cfg['CHANNELS'], 3, x, he_init=output_he_init)
+        return layout.to_nhwc(tf.tanh(x))
+
+
+def discriminator(cfg, images):
+    """Critic scores [n] and, with ACGAN, class logits [n, N_CLASSES] (else None) of NHWC
+    images in [-1, 1]."""
+    flavour = _FLAVOURS[cfg['ARCH']]
+    normalize = _normalizer(cfg, None, True, False)
+    block = functools.partial(_residual_block, flavour, normalize)
+    dim = cfg['DIM_D']
+    with layout.using(cfg['data_format']):
+        x = layout.from_nhwc(images)
+        if cfg['ARCH'] == 'cifar_resnet':
+            # OptimizedResBlockDisc1: the first block has no normalisation and no leading relu.
+            shortcut = MeanPoolConv('Discriminator.1.Shortcut', cfg['CHANNELS'], dim, 1, x,
+                                    he_init=False)
+            y = tf.nn.relu(Conv2D('Discriminator.1.Conv1', cfg['CHANNELS'], dim, 3, x))
+            x = shortcut + ConvMeanPool('Discriminator.1.Conv2', dim, dim, 3, y)
+            x = block('Discriminator.2', dim, dim, x, resample='down')
+            x = block('Discriminator.3', dim, dim, x)
+            x = block('Discriminator.4', dim, dim, x)
+            features = tf.reduce_mean(tf.nn.relu(x), axis=layout.spatial_axes())
+        else:
+            x = Conv2D('Discriminator.Input', cfg['CHANNELS'], dim, 3, x, he_init=False)
+            dims = [dim, 2 * dim, 4 * dim, 8 * dim, 8 * dim]
+            for i, (input_dim, output_dim) in enumerate(zip(dims, dims[1:])):
+                x = block('Discriminator.Res{}'.format(i + 1), input_dim, output_dim, x,
+                          resample='down')
+            features = layout.flatten_nchw(x)
+        n_features = int(features.shape[1])
+        scores = tf.reshape(Linear('Discriminator.Output', n_features, 1, features), [-1])
+        logits = None
+        if cfg['ACGAN']:
+            logits = Linear('Discriminator.ACGANOutput', n_features, cfg['N_CLASSES'], features)
+        return scores, logits
+
+
+def learning_rate(cfg, step):
+    """LR, decayed linearly to 0 at ITERS when DECAY (gan_cifar_resnet.py)."""
+    if not cfg['DECAY']:
+        return tf.constant(float(cfg['LR']))
+    progress = tf.cast(step, tf.float32) / float(cfg['ITERS'])
+    return cfg['LR'] * tf.maximum(0., 1. - progress)
+
+
+def build(cfg, real_images, real_labels=None):
+    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: one critic step on a batch of real
+    NHWC images (and labels) and one generator step on GEN_BS_MULTIPLE times as many samples."""
+    if cfg['CONDITIONAL'] and real_labels is None:
+        raise ValueError('a CONDITIONAL model needs real labels')
+    batch = int(real_images.shape[0])
+    gen = functools.partial(generator, cfg)
+    disc = functools.partial(discriminator, cfg)
+
+    fake = gen(batch, labels=real_labels)
+    scores, logits = disc(tf.concat([real_images, fake], axis=0))
+    disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
+    penalty = losses.gradient_penalty(lambda x: disc(x)[0], real_images, fake)
+    disc_cost = disc_wgan + cfg['LAMBDA'] * penalty
+    metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
+
+    n_gen = batch * cfg['GEN_BS_MULTIPLE']
+    gen_labels = None
+    if cfg['CONDITIONAL']:
+        gen_labels = tf.random_uniform([n_gen], 0, cfg['N_CLASSES'], dtype=tf.int32)
+    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    gen_scores, gen_logits = disc(gen(n_gen, labels=gen_labels, update_moving_stats=True))
+    bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
+    gen_cost = -tf.reduce_mean(gen_scores)
+
+    if cfg['ACGAN']:
+        disc_acgan, metrics['acgan_acc_real'] = losses.classification(logits[:batch],
+                                                                      real_labels)
+        _, metrics['acgan_acc_fake'] = losses.classification(logits[batch:], real_labels)
+        gen_acgan, _ = losses.classification(gen_logits, gen_labels)
+        disc_cost += cfg['ACGAN_SCALE'] * disc_acgan
+        gen_cost += cfg['ACGAN_SCALE_G'] * gen_acgan
+        metrics.update(acgan_disc=disc_acgan, acgan_gen=gen_acgan)
+
+    step = tf.train.get_or_create_global_step()
+    lr = learning_rate(cfg, step)
+    disc_opt = tf.train.AdamOptimizer(lr, beta1=cfg['BETA1'], beta2=cfg['BETA2'])
+    gen_opt = tf.train.AdamOptimizer(lr, beta1=cfg['BETA1'], beta2=cfg['BETA2'])
+    disc_train_op = disc_opt.minimize(
+        disc_cost, var_list=params.params_with_name('Discriminator.', trainable_only=True))
+    with tf.control_dependencies(bn_updates):
+        gen_train_op = gen_opt.minimize(
+            gen_cost, global_step=step,
+            var_list=params.params_with_name('Generator', trainable_only=True))
+    metrics.update(disc_cost=disc_cost, gen_cost=gen_cost)
+    return GANGraph(gen, disc, disc_cost, gen_cost, disc_train_op, gen_train_op, step, lr,
+                    metrics)

@@ -1,0 +1,18 @@
+"""The one place that imports TensorFlow.
+
+TF 1.15 (Ascend's stack) is used as it is; on TF 2.x the ``compat.v1`` API is used with v2
+behaviour switched off, so every model is the same TF1-style graph on both.
+"""
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+
+import tensorflow as _tf  # noqa: E402
+
+TF_VERSION = _tf.__version__
+IS_TF2 = not TF_VERSION.startswith('1.')
+
+tf = _tf.compat.v1 if IS_TF2 else _tf
+tf.logging.set_verbosity(tf.logging.ERROR)
+if IS_TF2:
+    tf.disable_v2_behavior()

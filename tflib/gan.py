@@ -1,0 +1,14 @@
+"""What a model hands the training loop, the scorer and the exporter (after TF-GAN's GANModel)."""
+import collections
+
+GANGraph = collections.namedtuple('GANGraph', [
+    'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
+    'discriminator',  # discriminator(images NHWC) -> (critic scores [N], class logits or None)
+    'disc_cost',      # scalar the critic step minimises
+    'gen_cost',       # scalar the generator step minimises
+    'disc_train_op',  # one critic step
+    'gen_train_op',   # one generator step; increments `step`
+    'step',           # global step: generator iterations done
+    'learning_rate',  # scalar tensor, after decay
+    'metrics',        # {name: scalar tensor} for logs and summaries
+])

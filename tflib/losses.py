@@ -1,0 +1,27 @@
+"""GAN losses shared by the models."""
+from tflib.compat import tf
+
+
+def wasserstein_critic(critic_real, critic_fake):
+    """WGAN (Arjovsky et al. 2017): the critic minimises E[D(fake)] - E[D(real)]; its negative
+    estimates the Wasserstein-1 distance. The generator minimises -E[D(fake)]."""
+    return tf.reduce_mean(critic_fake) - tf.reduce_mean(critic_real)
+
+
+def gradient_penalty(critic, real, fake):
+    """WGAN-GP (Gulrajani et al. 2017, eq. 3): E[(||grad D(x_hat)||_2 - 1)^2] at
+    x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample. Unscaled (times lambda
+    by the caller). ``critic`` maps a batch like ``real`` to one score per sample."""
+    alpha = tf.random_uniform([tf.shape(real)[0]] + [1] * (real.shape.ndims - 1), 0., 1.)
+    interpolates = real + alpha * (fake - real)
+    gradients = tf.gradients(critic(interpolates), [interpolates])[0]
+    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=list(range(1, real.shape.ndims))))
+    return tf.reduce_mean(tf.square(slopes - 1.))
+
+
+def classification(logits, labels):
+    """AC-GAN's auxiliary term (Odena et al. 2017): mean softmax cross-entropy, and accuracy."""
+    cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                         logits=logits))
+    hits = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels)
+    return cost, tf.reduce_mean(tf.cast(hits, tf.float32))

@@ -1,0 +1,62 @@
+"""Name-keyed parameter registry, one per graph (improved_wgan_training's ``lib.param``).
+
+Calling a network twice reuses its variables by registry name. Checkpoint keys are the
+variables' op names; they are fixed by ``param`` whatever name scope the caller is in, so the
+authors' released checkpoints load without a name map (reference: transfer_gan.md §1.3).
+"""
+import weakref
+
+import numpy as np
+
+from tflib.compat import tf
+
+_registries = weakref.WeakKeyDictionary()
+
+
+def _registry():
+    return _registries.setdefault(tf.get_default_graph(), {})
+
+
+def param(name, shape, initializer, scope=None, trainable=True):
+    """Return the variable ``name`` of this graph, creating it on first use.
+
+    ``initializer(shape)`` builds the initial value in-graph (a random op, so the graph stays
+    small and a graph-level seed makes it repeatable). With ``scope`` the variable's key is
+    ``scope/name``, as tflib's Linear and Conv2D produce; without it the key is ``name``.
+    """
+    registry = _registry()
+    if name not in registry:
+        shape = [int(d) for d in shape]
+        with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
+            var = tf.Variable(lambda: initializer(shape), name=name, trainable=trainable,
+                              dtype=tf.float32)
+        expected = scope + '/' + name if scope else name
+        if var.op.name != expected:
+            raise ValueError('variable {!r} was created as {!r}: a graph op of that name '
+                             'already exists'.format(expected, var.op.name))
+        registry[name] = var
+    var = registry[name]
+    if var.shape.as_list() != [int(d) for d in shape]:
+        raise ValueError('parameter {!r} exists with shape {}, asked for {}'.format(
+            name, var.shape.as_list(), list(shape)))
+    return var
+
+
+def params_with_name(name, trainable_only=False):
+    """Registry params whose name contains ``name`` (a substring, like the original), by name."""
+    return [v for n, v in sorted(_registry().items())
+            if name in n and (v.trainable or not trainable_only)]
+
+
+def all_params():
+    return params_with_name('')
+
+
+def uniform(stdev):
+    """Uniform initializer with the given standard deviation (the original tflib's choice)."""
+    half_width = float(stdev) * np.sqrt(3.)
+    return lambda shape: tf.random_uniform(shape, -half_width, half_width)
+
+
+def constant(value):
+    return lambda shape: tf.fill(shape, float(value))

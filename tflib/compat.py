@@ -12,7 +12,7 @@ import tensorflow as _tf  # noqa: E402
 TF_VERSION = _tf.__version__
 IS_TF2 = not TF_VERSION.startswith('1.')
 
+_tf.compat.v1.logging.set_verbosity(_tf.compat.v1.logging.ERROR)
 tf = _tf.compat.v1 if IS_TF2 else _tf
-tf.logging.set_verbosity(tf.logging.ERROR)
 if IS_TF2:
     tf.disable_v2_behavior()

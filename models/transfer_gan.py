@@ -12,6 +12,7 @@ import functools
 
 from tflib import layout, losses, params
 from tflib.compat import tf
+from tflib.config import ConfigError
 from tflib.gan import GANGraph
 from tflib.ops import batchnorm, cond_batchnorm, layernorm
 from tflib.ops.conv2d import Conv2D
@@ -57,19 +58,19 @@ _FLAVOURS = {
 
 
 def config(**overrides):
-    """DEFAULTS with ``overrides``, checked; raises ValueError naming the offending key."""
+    """DEFAULTS with ``overrides``, checked; raises ConfigError naming the offending key."""
     unknown = sorted(set(overrides) - set(DEFAULTS))
     if unknown:
-        raise ValueError('unknown transfer_gan config key(s): {}'.format(', '.join(unknown)))
+        raise ConfigError('unknown transfer_gan config key(s): {}'.format(', '.join(unknown)))
     cfg = dict(DEFAULTS, **overrides)
     if cfg['ARCH'] not in ARCHS:
-        raise ValueError('ARCH must be one of {}, got {!r}'.format(ARCHS, cfg['ARCH']))
+        raise ConfigError('ARCH must be one of {}, got {!r}'.format(ARCHS, cfg['ARCH']))
     factor = 2 ** _FLAVOURS[cfg['ARCH']]['upsamplings']
     if cfg['IMAGE_SIZE'] % factor or cfg['IMAGE_SIZE'] < factor:
-        raise ValueError('IMAGE_SIZE must be a multiple of {} for ARCH {}, got {}'.format(
+        raise ConfigError('IMAGE_SIZE must be a multiple of {} for ARCH {}, got {}'.format(
             factor, cfg['ARCH'], cfg['IMAGE_SIZE']))
     if cfg['ACGAN'] and not cfg['CONDITIONAL']:
-        raise ValueError('ACGAN needs CONDITIONAL: the generator must see the labels it is '
+        raise ConfigError('ACGAN needs CONDITIONAL: the generator must see the labels it is '
                          'scored on')
     layout.check(cfg['data_format'])
     return cfg
@@ -189,9 +190,10 @@ def learning_rate(cfg, step):
     return cfg['LR'] * tf.maximum(0., 1. - progress)
 
 
-def build(cfg, real_images, real_labels=None):
+def build(cfg, real_images, real_labels=None, wrap_optimizer=None):
     """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: one critic step on a batch of real
-    NHWC images (and labels) and one generator step on GEN_BS_MULTIPLE times as many samples."""
+    NHWC images (and labels) and one generator step on GEN_BS_MULTIPLE times as many samples.
+    ``wrap_optimizer`` (e.g. the device's loss scaling) wraps both Adam optimizers."""
     if cfg['CONDITIONAL'] and real_labels is None:
         raise ValueError('a CONDITIONAL model needs real labels')
     batch = int(real_images.shape[0])
@@ -203,7 +205,7 @@ def build(cfg, real_images, real_labels=None):
     disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
     penalty = losses.gradient_penalty(lambda x: disc(x)[0], real_images, fake)
     disc_cost = disc_wgan + cfg['LAMBDA'] * penalty
-    metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
+    disc_metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
 
     n_gen = batch * cfg['GEN_BS_MULTIPLE']
     gen_labels = None
@@ -214,25 +216,27 @@ def build(cfg, real_images, real_labels=None):
     bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
     gen_cost = -tf.reduce_mean(gen_scores)
 
+    gen_metrics = {}
     if cfg['ACGAN']:
-        disc_acgan, metrics['acgan_acc_real'] = losses.classification(logits[:batch],
-                                                                      real_labels)
-        _, metrics['acgan_acc_fake'] = losses.classification(logits[batch:], real_labels)
+        disc_acgan, disc_metrics['acgan_acc_real'] = losses.classification(logits[:batch],
+                                                                           real_labels)
+        _, disc_metrics['acgan_acc_fake'] = losses.classification(logits[batch:], real_labels)
         gen_acgan, _ = losses.classification(gen_logits, gen_labels)
         disc_cost += cfg['ACGAN_SCALE'] * disc_acgan
         gen_cost += cfg['ACGAN_SCALE_G'] * gen_acgan
-        metrics.update(acgan_disc=disc_acgan, acgan_gen=gen_acgan)
+        disc_metrics['acgan_d'], gen_metrics['acgan_g'] = disc_acgan, gen_acgan
+    disc_metrics['loss_d'], gen_metrics['loss_g'] = disc_cost, gen_cost
 
     step = tf.train.get_or_create_global_step()
     lr = learning_rate(cfg, step)
-    disc_opt = tf.train.AdamOptimizer(lr, beta1=cfg['BETA1'], beta2=cfg['BETA2'])
-    gen_opt = tf.train.AdamOptimizer(lr, beta1=cfg['BETA1'], beta2=cfg['BETA2'])
+    wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
+    disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
+    gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
     disc_train_op = disc_opt.minimize(
         disc_cost, var_list=params.params_with_name('Discriminator.', trainable_only=True))
     with tf.control_dependencies(bn_updates):
         gen_train_op = gen_opt.minimize(
             gen_cost, global_step=step,
             var_list=params.params_with_name('Generator', trainable_only=True))
-    metrics.update(disc_cost=disc_cost, gen_cost=gen_cost)
-    return GANGraph(gen, disc, disc_cost, gen_cost, disc_train_op, gen_train_op, step, lr,
-                    metrics)
+    return GANGraph(gen, disc, disc_cost, gen_cost, disc_train_op, gen_train_op,
+                    lambda _: cfg['N_CRITIC'], step, lr, disc_metrics, gen_metrics)

@@ -51,3 +51,79 @@ def data_format(request):
 @pytest.fixture
 def rng():
     return np.random.RandomState(1234)
+
+
+# Tiny datasets in each real on-disk format.
+
+def write_cifar(directory, n=10, seed=0):
+    """CIFAR-10 python batches as the real ones are: py2-era pickles with bytes keys."""
+    import pickle
+    rng = np.random.RandomState(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    batches = {}
+    for name in ['data_batch_%d' % i for i in range(1, 6)] + ['test_batch']:
+        data = rng.randint(0, 256, (n, 3072)).astype(np.uint8)
+        labels = [int(v) for v in rng.randint(0, 10, n)]
+        with open(str(directory / name), 'wb') as f:
+            pickle.dump({b'batch_label': name.encode(), b'labels': labels, b'data': data,
+                         b'filenames': [b'x.png'] * n}, f, protocol=2)
+        batches[name] = (data, labels)
+    return batches
+
+
+def write_mnist_idx(directory, n=12, gz=True, prefix='train', seed=0):
+    import gzip
+    import struct
+    rng = np.random.RandomState(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    images = rng.randint(0, 256, (n, 28, 28)).astype(np.uint8)
+    labels = rng.randint(0, 10, n).astype(np.uint8)
+    opener = gzip.open if gz else open
+    suffix = '.gz' if gz else ''
+    with opener(str(directory / (prefix + '-images-idx3-ubyte' + suffix)), 'wb') as f:
+        f.write(struct.pack('>IIII', 2051, n, 28, 28) + images.tobytes())
+    with opener(str(directory / (prefix + '-labels-idx1-ubyte' + suffix)), 'wb') as f:
+        f.write(struct.pack('>II', 2049, n) + labels.tobytes())
+    return images, labels
+
+
+def write_image(path, kind='RGB', size=(40, 30), fmt=None, seed=0):
+    """An image file of PIL mode ``kind`` ('RGB', 'L', 'RGBA', 'I;16')."""
+    from PIL import Image
+    rng = np.random.RandomState(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == 'I;16':
+        image = Image.fromarray(rng.randint(0, 65536, size[::-1]).astype(np.uint16))
+    else:
+        channels = {'RGB': 3, 'L': 1, 'RGBA': 4}[kind]
+        array = rng.randint(0, 256, size[::-1] + (channels,)).astype(np.uint8)
+        image = Image.fromarray(array[..., 0] if channels == 1 else array, kind)
+    image.save(str(path), fmt)
+
+
+def write_folder(directory, classes=('bedroom', 'kitchen'), per_class=3):
+    """Class folders mixing formats, modes and sizes, as LSUN exports and CelebA come."""
+    kinds = [('RGB', '.jpg', (40, 30)), ('L', '.png', (32, 32)), ('RGBA', '.png', (30, 50)),
+             ('I;16', '.png', (36, 36)), ('RGB', '.webp', (64, 48))]
+    i = 0
+    for name in classes:
+        for j in range(per_class):
+            kind, ext, size = kinds[i % len(kinds)]
+            write_image(directory / name / ('%03d%s' % (j, ext)), kind, size, seed=i)
+            i += 1
+
+
+def write_lmdb(directory, n=6):
+    """An LSUN-style lmdb: image ids as keys, encoded webp/jpeg images as values."""
+    import io
+    import lmdb
+    from PIL import Image
+    rng = np.random.RandomState(0)
+    env = lmdb.open(str(directory), map_size=1 << 24)
+    with env.begin(write=True) as txn:
+        for i in range(n):
+            buffer = io.BytesIO()
+            array = rng.randint(0, 256, (48, 64, 3)).astype(np.uint8)
+            Image.fromarray(array).save(buffer, 'WEBP' if i % 2 else 'JPEG')
+            txn.put(('%040x' % i).encode('ascii'), buffer.getvalue())
+    env.close()

@@ -7,6 +7,7 @@ leave every network as NHWC; the networks convert at their edges.
 import contextlib
 
 from tflib.compat import tf
+from tflib.config import ConfigError
 
 FORMATS = ('NCHW', 'NHWC')
 _format = ['NHWC']
@@ -32,7 +33,7 @@ def using(fmt):
 
 def check(fmt):
     if fmt not in FORMATS:
-        raise ValueError('data_format must be one of {}, got {!r}'.format(FORMATS, fmt))
+        raise ConfigError('data_format must be one of {}, got {!r}'.format(FORMATS, fmt))
     return fmt
 
 

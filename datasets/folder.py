@@ -1,0 +1,64 @@
+"""Any folder of images (jpg, png, webp, bmp; searched recursively), centre-cropped and resized:
+how LSUN exports, CelebA and ImageNet folders are read.
+
+Where folders named train / val / test appear on the way to the images, only the requested
+split's images are read. When every image sits in a class folder (the first folder on its path
+that is not a split name), the sorted class names are the labels: ``root/<class>/*.png``,
+``root/train/<class>/*.png`` and transfer_gan.py's ``LSUN_10/<class>/train/*.png`` all work."""
+import os
+
+import numpy as np
+from PIL import Image
+
+from datasets.base import DataError, Source, fit
+
+EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
+SPLIT_NAMES = ('train', 'val', 'valid', 'test')
+
+
+def decode(data_or_path, size, channels, name):
+    """One image file (a path or a file object) -> uint8 [size, size, channels]."""
+    try:
+        with Image.open(data_or_path) as image:
+            return fit(image, size, channels)
+    except (OSError, IOError, ValueError, SyntaxError) as error:
+        raise DataError('{}: not a readable image ({})'.format(name, error))
+
+
+class ImageFolder(Source):
+
+    def __init__(self, path, image_size, channels, split='train'):
+        if not os.path.isdir(path):
+            raise DataError('{}: no such directory of images'.format(path))
+        self.path, self.size, self.channels = path, image_size, channels
+        files = []
+        for root, dirs, names in os.walk(path, followlinks=True):
+            dirs.sort()
+            files.extend(os.path.join(root, n) for n in sorted(names)
+                         if n.lower().endswith(EXTENSIONS))
+        folders = [os.path.relpath(f, path).split(os.sep)[:-1] for f in files]
+        if any(set(parts) & set(SPLIT_NAMES) for parts in folders):
+            kept = [i for i, parts in enumerate(folders) if split in parts]
+            files, folders = [files[i] for i in kept], [folders[i] for i in kept]
+        if not files:
+            raise DataError('{}: no {} images ({}) in this folder or below'.format(
+                path, split, ', '.join(EXTENSIONS)))
+        self.files = files
+        classes = [[p for p in parts if p not in SPLIT_NAMES][:1] for parts in folders]
+        self.labels = np.zeros(len(files), np.int32)
+        if all(classes):
+            names = sorted(set(c[0] for c in classes))
+            self.n_classes, self.class_names = len(names), names
+            self.labels = np.array([names.index(c[0]) for c in classes], np.int32)
+
+    def __len__(self):
+        return len(self.files)
+
+    def read(self, indices):
+        images = [decode(self.files[i], self.size, self.channels, self.files[i])
+                  for i in indices]
+        return np.stack(images), self.labels[indices]
+
+
+def load(path, image_size=64, channels=3, split='train'):
+    return ImageFolder(path, image_size, channels, split)

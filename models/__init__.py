@@ -1,0 +1,13 @@
+"""Models by name. Each module has DEFAULTS, config(**overrides) and build(cfg, images, labels,
+wrap_optimizer) -> tflib.gan.GANGraph, plus generator/discriminator functions."""
+import importlib
+
+from tflib.config import ConfigError
+
+NAMES = ('transfer_gan',)
+
+
+def get(name):
+    if name not in NAMES:
+        raise ConfigError('unknown model {!r}; models: {}'.format(name, ', '.join(NAMES)))
+    return importlib.import_module('models.' + name)

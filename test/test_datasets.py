@@ -1,0 +1,204 @@
+"""Every loader reads its real on-disk format; bad files give one-line errors naming them."""
+import numpy as np
+import pytest
+
+import datasets
+from conftest import (new_session, write_cifar, write_folder, write_image, write_lmdb,
+                      write_mnist_idx)
+from datasets import DataError
+
+
+def first_batches(source, batch_size, n=2, seed=0, dequantize=False):
+    with new_session() as session:
+        images, labels = datasets.batches(source, batch_size, seed, dequantize)
+        assert images.shape.as_list() == [batch_size] + list(source.read([0])[0].shape[1:])
+        assert labels.shape.as_list() == [batch_size]
+        return [session.run([images, labels]) for _ in range(n)]
+
+
+def test_cifar10_pickles(tmp_path):
+    written = write_cifar(tmp_path)
+    source = datasets.get('cifar10')(str(tmp_path), 32, 3, 'train')
+    assert len(source) == 50 and source.n_classes == 10
+    data, labels = written['data_batch_2']
+    image, label = source.read([10])
+    # CHW-flattened rows become HWC images.
+    np.testing.assert_array_equal(image[0], data[0].reshape(3, 32, 32).transpose(1, 2, 0))
+    assert label[0] == labels[0]
+    test = datasets.get('cifar10')(str(tmp_path), 32, 3, 'test')
+    assert len(test) == 10
+
+
+def test_batches_are_static_scaled_and_repeatable(tmp_path):
+    write_cifar(tmp_path)
+    source = datasets.get('cifar10')(str(tmp_path), 32, 3)
+    (a, la), (b, lb) = first_batches(source, 8)
+    (c, lc), _ = first_batches(source, 8)
+    assert a.dtype == np.float32 and la.dtype == np.int32
+    assert a.min() >= -1 and a.max() <= 1 and a.min() < -0.9 and a.max() > 0.9
+    np.testing.assert_array_equal(a, c)   # same seed, same batches
+    np.testing.assert_array_equal(la, lc)
+    assert not np.array_equal(a, b)       # a fresh batch per run
+    (d, _), _ = first_batches(source, 8, seed=1)
+    assert not np.array_equal(a, d)
+    # Images and labels stay paired: each batch image is a source image with its label.
+    images, labels = source.read(np.arange(len(source)))
+    for image, label in zip(a, la):
+        index = np.argmin(np.abs(images / 127.5 - 1. - image).reshape(len(images), -1).sum(1))
+        np.testing.assert_allclose(images[index] / 127.5 - 1., image, atol=1e-6)
+        assert labels[index] == label
+
+
+def test_dequantize_adds_less_than_one_grey_level(tmp_path):
+    write_cifar(tmp_path)
+    source = datasets.get('cifar10')(str(tmp_path), 32, 3)
+    (noisy, _), _ = first_batches(source, 50, dequantize=True)
+    (plain, _), _ = first_batches(source, 50)
+    integer = np.rint((plain + 1.) * 127.5)
+    dequantized = (noisy + 1.) * 128. - integer
+    assert dequantized.min() >= 0. and dequantized.max() < 1. + 1e-4
+    assert noisy.min() >= -1. and noisy.max() < 1.
+
+
+@pytest.mark.parametrize('gz', [True, False])
+def test_mnist_idx(tmp_path, gz):
+    images, labels = write_mnist_idx(tmp_path, gz=gz)
+    source = datasets.get('mnist')(str(tmp_path), 32, 1)
+    got, got_labels = source.read(np.arange(len(source)))
+    assert got.shape == (12, 32, 32, 1)
+    np.testing.assert_array_equal(got[:, 2:30, 2:30, 0], images)  # padded by 2
+    assert (got[:, :2] == 0).all()
+    np.testing.assert_array_equal(got_labels, labels)
+    rgb = datasets.get('mnist')(str(tmp_path), 32, 3)
+    assert rgb.read([0])[0].shape == (1, 32, 32, 3)
+
+
+def test_builtin_mnist_digits():
+    train = datasets.get('mnist_builtin')('', 32, 1, 'train')
+    test = datasets.get('mnist_builtin')('', 32, 1, 'test')
+    images, labels = train.read(np.arange(len(train)))
+    assert len(train) == 4000 and len(test) == 1000 and train.n_classes == 10
+    assert np.bincount(labels).tolist() == [400] * 10
+    assert np.bincount(test.read(np.arange(1000))[1]).tolist() == [100] * 10
+    # Real digits: dark background, a bright stroke in the middle.
+    assert images[:, :2].max() == 0 and images.max() == 255
+    assert images[:, 8:24, 8:24].mean() > 4 * images.mean() / 2
+
+
+def test_image_folder_mixed_modes_sizes_and_classes(tmp_path):
+    write_folder(tmp_path)
+    source = datasets.get('folder')(str(tmp_path), 16, 3)
+    assert len(source) == 6 and source.n_classes == 2
+    images, labels = source.read(np.arange(6))
+    assert images.shape == (6, 16, 16, 3) and images.dtype == np.uint8
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    gray = datasets.get('folder')(str(tmp_path), 8, 1)
+    assert gray.read([0, 1])[0].shape == (2, 8, 8, 1)
+    first = first_batches(source, 4, n=1)[0][0]
+    assert first.shape == (4, 16, 16, 3) and -1 <= first.min() and first.max() <= 1
+
+
+def test_image_folder_center_crops(tmp_path):
+    from PIL import Image
+    array = np.zeros((20, 60, 3), np.uint8)
+    array[:, 20:40] = 255  # the centre square is white, the sides black
+    (tmp_path / 'x').mkdir()
+    Image.fromarray(array).save(str(tmp_path / 'x' / 'wide.png'))
+    image = datasets.get('folder')(str(tmp_path / 'x'), 10, 3).read([0])[0][0]
+    assert image.min() > 200
+
+
+def test_image_folder_splits_and_unlabelled(tmp_path):
+    for split in ('train', 'val'):
+        for name in ('church', 'tower'):
+            write_image(tmp_path / 'lsun' / name / split / '0.png')
+    source = datasets.get('folder')(str(tmp_path / 'lsun'), 8, 3, 'train')
+    assert len(source) == 2 and source.class_names == ['church', 'tower']
+    write_image(tmp_path / 'flat' / 'a.png')
+    write_image(tmp_path / 'flat' / 'b.jpg')
+    flat = datasets.get('folder')(str(tmp_path / 'flat'), 8, 3)
+    assert len(flat) == 2 and flat.n_classes is None
+
+
+def test_lsun_lmdb(tmp_path):
+    write_lmdb(tmp_path / 'bedroom_train_lmdb')
+    source = datasets.get('lsun_lmdb')(str(tmp_path / 'bedroom_train_lmdb'), 16, 3)
+    assert len(source) == 6 and source.n_classes is None
+    images, _ = source.read([0, 5])
+    assert images.shape == (2, 16, 16, 3)
+    import io
+    from PIL import Image
+    from datasets.base import fit
+    with source.env.begin() as txn:
+        value = txn.get(('%040x' % 5).encode('ascii'))
+    np.testing.assert_array_equal(images[1], fit(Image.open(io.BytesIO(value)), 16, 3))
+
+
+@pytest.mark.parametrize('damage,pattern', [
+    ('truncate', r'data_batch_3: not a complete CIFAR-10 python pickle'),
+    ('garbage', r'data_batch_3: not a complete CIFAR-10 python pickle'),
+    ('missing', r'data_batch_3: cannot read CIFAR-10 batch'),
+    ('shape', r'data_batch_3: expected data \[N, 3072\]'),
+])
+def test_bad_cifar(tmp_path, damage, pattern):
+    import pickle
+    write_cifar(tmp_path)
+    path = tmp_path / 'data_batch_3'
+    if damage == 'truncate':
+        path.write_bytes(path.read_bytes()[:1000])
+    elif damage == 'garbage':
+        path.write_bytes(b'not a pickle at all')
+    elif damage == 'missing':
+        path.unlink()
+    else:
+        with open(str(path), 'wb') as f:
+            pickle.dump({b'data': np.zeros((4, 100), np.uint8), b'labels': [0] * 4}, f)
+    with pytest.raises(DataError, match=pattern):
+        datasets.get('cifar10')(str(tmp_path), 32, 3)
+
+
+def test_bad_mnist(tmp_path):
+    write_mnist_idx(tmp_path, gz=False)
+    path = tmp_path / 'train-images-idx3-ubyte'
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(DataError, match='train-images-idx3-ubyte: idx dims'):
+        datasets.get('mnist')(str(tmp_path), 32, 1)
+    path.write_bytes(b'\x00\x00\x08\x01' + b'\x00' * 20)
+    with pytest.raises(DataError, match='train-images-idx3-ubyte: not an MNIST idx file'):
+        datasets.get('mnist')(str(tmp_path), 32, 1)
+    with pytest.raises(DataError, match='t10k-images-idx3-ubyte.*no such MNIST idx file'):
+        datasets.get('mnist')(str(tmp_path), 32, 1, 'test')
+
+
+def test_bad_folders(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(DataError, match='empty: no train images'):
+        datasets.get('folder')(str(tmp_path / 'empty'), 8, 3)
+    with pytest.raises(DataError, match='nowhere: no such directory'):
+        datasets.get('folder')(str(tmp_path / 'nowhere'), 8, 3)
+    write_image(tmp_path / 'imgs' / 'good.png')
+    (tmp_path / 'imgs' / 'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 truncated jpeg')
+    (tmp_path / 'imgs' / 'zero.png').write_bytes(b'')
+    source = datasets.get('folder')(str(tmp_path / 'imgs'), 8, 3)
+    with pytest.raises(DataError, match='broken.jpg: not a readable image'):
+        source.read([0])
+    with pytest.raises(DataError, match='zero.png: not a readable image'):
+        source.read([2])
+
+
+def test_bad_lmdb(tmp_path):
+    with pytest.raises(DataError, match='nothing_lmdb: not a readable lmdb database'):
+        datasets.get('lsun_lmdb')(str(tmp_path / 'nothing_lmdb'), 8, 3)
+    (tmp_path / 'fake_lmdb').mkdir()
+    (tmp_path / 'fake_lmdb' / 'data.mdb').write_bytes(b'\x00' * 100)
+    with pytest.raises(DataError, match='fake_lmdb: not a readable lmdb database'):
+        datasets.get('lsun_lmdb')(str(tmp_path / 'fake_lmdb'), 8, 3)
+
+
+def test_too_few_images_and_unknown_dataset(tmp_path):
+    write_mnist_idx(tmp_path, n=3)
+    with pytest.raises(DataError, match='3 images, fewer than one batch of 4'):
+        with new_session():
+            datasets.batches(datasets.get('mnist')(str(tmp_path), 32, 1), 4)
+    with pytest.raises(DataError, match="unknown dataset 'imagenet'"):
+        datasets.get('imagenet')

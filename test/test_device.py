@@ -1,0 +1,144 @@
+"""Device layer: session-config protos, loss-scale wrapping, and what restores never touch.
+
+npu_bridge cannot be installed off Ascend; the NPU wrapping test stands a recording double in
+for it to check our calls (which optimizer wraps which, with which manager settings) — it
+proves the wiring, not the adapter."""
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from conftest import TINY, new_session
+from models import transfer_gan
+from tflib import checkpoints, device, params
+from tflib.compat import IS_TF2, tf
+
+NPU_AVAILABLE = device.importlib.util.find_spec('npu_bridge') is not None
+
+
+def test_resolve():
+    assert device.resolve('cpu') == 'cpu'
+    assert device.resolve('npu') == 'npu'
+    assert device.resolve('auto') in (('npu',) if NPU_AVAILABLE else ('gpu', 'cpu'))
+    with pytest.raises(device.DeviceError, match="--device must be one of"):
+        device.resolve('tpu')
+    assert device.data_format('cpu') == 'NHWC'
+    assert device.data_format('npu') == device.data_format('gpu') == 'NCHW'
+
+
+@pytest.mark.skipif(NPU_AVAILABLE, reason='npu_bridge is installed here')
+def test_npu_without_npu_bridge_is_a_clear_error():
+    with pytest.raises(device.DeviceError, match=r"--device npu needs Ascend's TensorFlow "
+                                                 r"adapter \(npu_bridge"):
+        device.require('npu')
+
+
+def test_npu_session_config():
+    config = device.session_config('npu', precision_mode='allow_fp32_to_fp16')
+    rewrites = config.graph_options.rewrite_options
+    assert [o.name for o in rewrites.custom_optimizers] == ['NpuOptimizer']
+    npu = rewrites.custom_optimizers[0].parameter_map
+    assert npu['use_off_line'].b is True
+    assert npu['precision_mode'].s == b'allow_fp32_to_fp16'
+    assert rewrites.remapping == rewrites.OFF
+    assert rewrites.memory_optimization == rewrites.OFF
+    assert config.allow_soft_placement
+    default = device.session_config('npu').graph_options.rewrite_options
+    assert default.custom_optimizers[0].parameter_map['precision_mode'].s == \
+        b'allow_mix_precision'
+    with pytest.raises(device.DeviceError, match='--precision_mode must be one of'):
+        device.session_config('npu', precision_mode='fp8')
+
+
+def test_gpu_and_cpu_session_configs():
+    gpu = device.session_config('gpu')
+    assert gpu.gpu_options.allow_growth
+    assert not gpu.graph_options.rewrite_options.custom_optimizers
+    cpu = device.session_config('cpu', threads=2)
+    assert cpu.intra_op_parallelism_threads == 2 and cpu.inter_op_parallelism_threads == 2
+    rewrites = cpu.graph_options.rewrite_options
+    if 'auto_mixed_precision_onednn_bfloat16' in rewrites.DESCRIPTOR.fields_by_name:
+        bf16 = device.session_config('cpu', mixed_precision=True).graph_options.rewrite_options
+        assert bf16.auto_mixed_precision_onednn_bfloat16 == bf16.ON
+        assert rewrites.auto_mixed_precision_onednn_bfloat16 != rewrites.ON
+    else:
+        with pytest.raises(device.DeviceError, match="oneDNN's bfloat16 rewrite"):
+            device.session_config('cpu', mixed_precision=True)
+
+
+def test_npu_loss_scaling_wraps_each_optimizer(monkeypatch):
+    calls = []
+
+    class Manager(object):
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    class ScaledOptimizer(object):
+        def __init__(self, optimizer, manager):
+            calls.append((optimizer, manager.kwargs))
+
+    fake = {'npu_bridge': types.ModuleType('npu_bridge'),
+            'npu_bridge.estimator.npu.npu_loss_scale_manager': types.ModuleType('m'),
+            'npu_bridge.estimator.npu.npu_loss_scale_optimizer': types.ModuleType('o')}
+    fake['npu_bridge.estimator.npu.npu_loss_scale_manager'].ExponentialUpdateLossScaleManager \
+        = Manager
+    fake['npu_bridge.estimator.npu.npu_loss_scale_optimizer'].NPULossScaleOptimizer = \
+        ScaledOptimizer
+    for name, module in fake.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    optimizer = object()
+    wrapped = device.wrap_optimizer(optimizer, 'npu')
+    assert isinstance(wrapped, ScaledOptimizer)
+    assert calls == [(optimizer, {'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000,
+                                  'decr_every_n_nan_or_inf': 2, 'decr_ratio': 0.5})]
+    plain = object()
+    assert device.wrap_optimizer(plain, 'cpu') is plain
+    assert device.wrap_optimizer(plain, 'gpu') is plain
+
+
+@pytest.fixture
+def gpu_loss_scaling():
+    """TF's mixed-precision graph rewrite is process-wide: switch it off again afterwards."""
+    yield
+    (tf.mixed_precision if IS_TF2 else tf.train.experimental) \
+        .disable_mixed_precision_graph_rewrite()
+
+
+def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
+        tmp_path, gpu_loss_scaling):
+    """Fine-tuning loads model params only: Adam slots, beta powers, the step and the dynamic
+    loss scale of the running graph keep their values."""
+    cfg = transfer_gan.config(**TINY['cifar_resnet'])
+    real = np.random.RandomState(0).uniform(-1, 1, (4, 16, 16, 3)).astype('float32')
+    labels = np.array([0, 1, 2, 0], np.int32)
+
+    def run(steps):
+        gan = transfer_gan.build(cfg, tf.constant(real), tf.constant(labels),
+                                 lambda opt: device.wrap_optimizer(opt, 'gpu', True))
+        session = tf.get_default_session()
+        session.run(tf.global_variables_initializer())
+        for _ in range(steps):
+            session.run([gan.disc_train_op, gan.gen_train_op])
+        return gan
+
+    with new_session(seed=1) as session:
+        run(1)
+        source = tf.train.Saver().save(session, str(tmp_path / 'source'))
+        saved = {v.op.name: v for v in params.all_params()}
+        saved = session.run(saved)
+    with new_session(seed=2) as session:
+        run(2)
+        others = [v for v in tf.global_variables() if v not in params.all_params()]
+        names = [v.op.name for v in others]
+        assert any('loss_scale' in n.lower() for n in names), names
+        assert any(n.endswith('/Adam') for n in names) and 'global_step' in names
+        before = session.run(others)
+        report = checkpoints.restore_params(session, source, params.all_params())
+        after = session.run(others)
+        restored = session.run({v.op.name: v for v in params.all_params()})
+    assert len(report['restored']) == len(saved) and not report['missing']
+    for name, value in saved.items():
+        np.testing.assert_array_equal(restored[name], value)
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,189 @@
+"""gan_train.py end to end at tiny width: presets, data formats, resume, fine-tuning, errors."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gan_train
+from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
+from tflib.compat import tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_FLAGS = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--LOG_STEP', '1',
+              '--N_CRITIC', '2', '--device', 'cpu']
+TINY_64 = ['--DIM_G', '1', '--DIM_D', '1', '--IMAGE_SIZE', '32']
+
+
+def train(tmp_path, *flags, **kwargs):
+    """Run gan_train.main in-process; returns (exit code, stdout, stderr)."""
+    capsys = kwargs['capsys']
+    code = gan_train.main(list(flags) + TINY_FLAGS + ['--output_path', str(tmp_path / 'run')]
+                          + list(kwargs.get('extra', [])))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(run_dir):
+    with open(os.path.join(str(run_dir), 'log.csv')) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """One tiny dataset per on-disk format."""
+    root = tmp_path_factory.mktemp('data')
+    write_cifar(root / 'cifar', n=4)
+    write_mnist_idx(root / 'mnist', n=8)
+    write_folder(root / 'lsun10', classes=('bedroom', 'kitchen'), per_class=4)
+    write_lmdb(root / 'bedroom_lmdb', n=8)
+    return root
+
+
+CASES = [  # preset, dataset flags, extra
+    ('quickstart', [], []),
+    ('quickstart', ['--dataset', 'mnist', '--data_path', '{data}/mnist'], []),
+    ('transfer_gan_cifar10', ['--data_path', '{data}/cifar'], []),
+    ('transfer_gan_cifar10_uncond', ['--data_path', '{data}/cifar'], []),
+    ('transfer_gan_cifar10_uncond', ['--dataset', 'lsun_lmdb', '--data_path',
+                                     '{data}/bedroom_lmdb'], []),
+    ('transfer_gan_lsun64', ['--data_path', '{data}/lsun10'], TINY_64),
+    ('transfer_gan_lsun64_acgan', ['--data_path', '{data}/lsun10', '--N_CLASSES', '2'],
+     TINY_64),
+]
+
+
+@pytest.mark.parametrize('preset,data_flags,extra', CASES)
+def test_presets_train_on_each_data_format(tmp_path, capsys, data, preset, data_flags, extra):
+    flags = ['--preset', preset, '--ITERS', '2'] + \
+        [f.format(data=data) for f in data_flags] + extra
+    code, out, err = train(tmp_path, *flags, capsys=capsys)
+    assert code == 0, err
+    run = tmp_path / 'run'
+    meta = json.loads((run / 'meta.json').read_text())
+    assert meta['step'] == 2 and meta['preset'] == preset
+    assert tf.train.checkpoint_exists(str(run / meta['checkpoint']))
+    log_lines = [l for l in out.splitlines() if l.startswith('step: ')]
+    assert [l.split(',')[0] for l in log_lines] == ['step: 1/2', 'step: 2/2']
+    for key in ('loss_d', 'loss_g', 'wasserstein', 'sec/step', 'fps'):
+        assert key + ': ' in log_lines[-1]
+    assert (run / 'samples' / 'samples_000002.png').exists()
+    assert (run / 'loss_curve.png').exists()
+    assert os.listdir(str(run / 'tensorboard'))
+    config = json.loads((run / 'config.json').read_text())
+    assert config['preset'] == preset and config['N_CRITIC'] == 2
+
+
+def test_resume_continues_step_and_schedule(tmp_path, capsys):
+    flags = ['--ITERS', '4', '--LR', '1e-3', '--CHECKPOINT_STEP', '1']
+    code, _, err = train(tmp_path, *flags, capsys=capsys, extra=['--MAX_MINUTES', '1e-9'])
+    assert code == 0, err
+    meta = json.loads((tmp_path / 'run' / 'meta.json').read_text())
+    assert meta['step'] == 1, 'MAX_MINUTES stops after the first step, with a checkpoint'
+    code, out, err = train(tmp_path, *flags, capsys=capsys)
+    assert code == 0, err
+    assert 'resuming' in out and 'at step 1' in out
+    history = rows(tmp_path / 'run')
+    assert [int(r['step']) for r in history] == [1, 2, 3, 4]
+    # The learning rate (logged after each step) decays linearly over ITERS across the restart.
+    np.testing.assert_allclose([float(r['learning_rate']) for r in history],
+                               [7.5e-4, 5e-4, 2.5e-4, 0.], atol=1e-8)
+    code, out, _ = train(tmp_path, *flags, capsys=capsys)
+    assert code == 0 and 'from step 4 to 4' in out
+
+
+def test_resume_refuses_other_settings(tmp_path, capsys):
+    assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
+    code, _, err = train(tmp_path, '--ITERS', '2', capsys=capsys, extra=['--DIM_G', '8'])
+    assert code == 2
+    assert 'holds a run with other settings (DIM_G=4)' in err
+
+
+def test_finetune_restores_every_key_from_a_separate_run(tmp_path, capsys):
+    assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
+    source = tmp_path / 'run'
+    code = gan_train.main(['--ITERS', '1', '--finetune_from', str(source)] + TINY_FLAGS +
+                          ['--output_path', str(tmp_path / 'tuned')])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    line = [l for l in out.splitlines() if l.startswith('fine-tuning from')][0]
+    reader = tf.train.load_checkpoint(str(source / 'checkpoints' / 'model.ckpt-1'))
+    n_params = len([k for k in reader.get_variable_to_shape_map()
+                    if k.startswith(('Generator', 'Discriminator')) and 'Adam' not in k])
+    assert 'restored {} keys, missing 0, shape-mismatched 0'.format(n_params) in line
+    assert json.loads((tmp_path / 'tuned' / 'meta.json').read_text())['step'] == 1
+
+
+def test_finetune_unconditional_to_conditional(tmp_path, capsys):
+    assert train(tmp_path, '--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
+                 capsys=capsys)[0] == 0
+    code = gan_train.main(['--ITERS', '1', '--finetune_from', str(tmp_path / 'run'),
+                           '--finetune_uncond_to_cond'] + TINY_FLAGS +
+                          ['--output_path', str(tmp_path / 'cond')])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    line = [l for l in out.splitlines() if l.startswith('fine-tuning from')][0]
+    # 3 conditional blocks x 2 norms x (offset, scale) are tiled; the AC-GAN head is new.
+    assert ', 12 tiled unconditional -> conditional' in line
+    assert 'missing 2 (Discriminator.ACGANOutput/Discriminator.ACGANOutput.W, ' \
+           'Discriminator.ACGANOutput/Discriminator.ACGANOutput.b)' in line
+    assert 'shape-mismatched 0' in line
+
+
+@pytest.mark.parametrize('flags,message', [
+    (['--DIM_GG', '3'], 'unknown flag --DIM_GG'),
+    (['--ITERS', 'many'], "--ITERS expects an integer, got 'many'"),
+    (['--CONDITIONAL', 'maybe'], "--CONDITIONAL expects true or false, got 'maybe'"),
+    (['--preset', 'biggan'], "unknown preset 'biggan'"),
+    (['--dataset', 'cifar10'], '--data_path is required for dataset cifar10'),
+    (['--dataset', 'cifar10', '--data_path', '/nonexistent'], '/nonexistent: no such directory'),
+    (['--finetune_from', '/nonexistent/ckpt'], '/nonexistent/ckpt: no such checkpoint'),
+    (['--device', 'tpu'], '--device must be one of'),
+    (['--IMAGE_SIZE', '30'], 'IMAGE_SIZE must be a multiple of 8'),
+    (['positional'], "unexpected argument 'positional'"),
+])
+def test_bad_flags_give_one_line_errors(tmp_path, capsys, flags, message):
+    code, out, err = train(tmp_path, '--ITERS', '1', capsys=capsys, extra=flags)
+    assert code == 2
+    assert err.count('\n') == 1 and err.startswith('gan_train.py: error: ')
+    assert message in err
+
+
+def test_unlabelled_data_for_a_conditional_model(tmp_path, capsys, data):
+    code, _, err = train(tmp_path, '--dataset', 'lsun_lmdb', '--data_path',
+                         str(data / 'bedroom_lmdb'), capsys=capsys)
+    assert code == 2 and 'have no labels, which a conditional model needs' in err
+
+
+def test_corrupt_image_met_while_training(tmp_path, capsys):
+    write_folder(tmp_path / 'imgs', classes=('a',), per_class=4)
+    (tmp_path / 'imgs' / 'a' / '000.jpg').write_bytes(b'\xff\xd8\xff truncated')
+    code, _, err = train(tmp_path, '--dataset', 'folder', '--data_path',
+                         str(tmp_path / 'imgs'), '--CONDITIONAL', 'false', '--ACGAN', 'false',
+                         '--ITERS', '2', capsys=capsys)
+    assert code == 2
+    assert err.count('\n') == 1 and '000.jpg: not a readable image' in err
+
+
+def test_command_line_errors_and_npu(tmp_path):
+    """As a user runs it: exit code 2, one line, no traceback."""
+    for flags, message in [(['--device', 'npu'], "--device npu needs Ascend's TensorFlow"),
+                           (['--output_path', '/proc/forbidden'], '--output_path /proc')]:
+        result = subprocess.run([sys.executable, 'gan_train.py'] + flags, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        assert result.returncode == 2
+        errors = [l for l in result.stderr.splitlines() if l.startswith('gan_train.py')]
+        assert len(errors) == 1 and message in errors[0], result.stderr
+        assert 'Traceback' not in result.stderr
+
+
+def test_help_lists_presets_and_settings(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        gan_train.main(['--help'])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert 'transfer_gan_cifar10' in out and '--ACGAN_SCALE_G' in out and '--data_path' in out

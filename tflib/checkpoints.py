@@ -1,0 +1,108 @@
+"""Checkpoints: TF Saver files plus ``meta.json`` (model, config, step, data format, TF version).
+
+``meta.json`` is rewritten, atomically, only after a checkpoint is complete, so it always names
+one that loads; any later tool rebuilds the graph from the directory alone. Fine-tuning restores
+model params only (never optimizer slots or loss-scale state) from any checkpoint that uses the
+tflib keys, the authors' released ones included.
+"""
+import os
+import time
+
+import numpy as np
+
+from tflib import files
+from tflib.compat import TF_VERSION, tf
+
+META = 'meta.json'
+PREFIX = 'model.ckpt'
+
+
+class CheckpointError(ValueError):
+    """A checkpoint path that does not hold what was expected; the message names it."""
+
+
+def exists(prefix):
+    """Whether a complete checkpoint has this prefix (TF 1.15 raises on a missing folder)."""
+    try:
+        return tf.train.checkpoint_exists(prefix)
+    except tf.errors.OpError:
+        return False
+
+
+def save(session, saver, directory, step, meta):
+    """Save the session's variables at ``step``, then point ``meta.json`` at them."""
+    ckpt_dir = os.path.join(directory, 'checkpoints')
+    if not os.path.isdir(ckpt_dir):
+        os.makedirs(ckpt_dir)
+    path = saver.save(session, os.path.join(ckpt_dir, PREFIX), global_step=step,
+                      write_meta_graph=False)
+    meta = dict(meta, step=int(step), checkpoint=os.path.relpath(path, directory),
+                tf_version=TF_VERSION, saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
+    files.write_json(os.path.join(directory, META), meta)
+    return path
+
+
+def read_meta(directory):
+    """The run's ``meta.json`` with ``checkpoint`` made absolute, or None when there is none."""
+    path = os.path.join(directory, META)
+    if not os.path.exists(path):
+        return None
+    try:
+        meta = files.read_json(path)
+        meta['checkpoint'] = os.path.join(directory, meta['checkpoint'])
+    except (ValueError, KeyError) as error:
+        raise CheckpointError('{}: not a readable meta.json ({})'.format(path, error))
+    if not exists(meta['checkpoint']):
+        raise CheckpointError('{}: names checkpoint {} which is missing'.format(
+            path, meta['checkpoint']))
+    return meta
+
+
+def resolve(path):
+    """A checkpoint prefix from a run directory, a directory with TF's ``checkpoint`` file, or
+    a prefix itself (e.g. the authors' ``transfer_model/.../wgan-gp.model``)."""
+    if os.path.isdir(path):
+        meta = read_meta(path)
+        if meta:
+            return meta['checkpoint']
+        latest = tf.train.latest_checkpoint(path) or \
+            tf.train.latest_checkpoint(os.path.join(path, 'checkpoints'))
+        if latest:
+            return latest
+        raise CheckpointError('{}: no checkpoint in this directory'.format(path))
+    if exists(path):
+        return path
+    raise CheckpointError('{}: no such checkpoint (give a run directory or a checkpoint '
+                          'prefix such as model.ckpt-1000)'.format(path))
+
+
+def restore_params(session, path, variables, uncond_to_cond=False):
+    """Load ``variables`` (model params) from the checkpoint at ``path`` by key.
+
+    With ``uncond_to_cond``, a saved [C] normalisation param fills a [n_classes, C]
+    conditional one, row by row (the paper's conditional-from-unconditional initialisation).
+    Returns {'restored', 'tiled', 'missing', 'mismatched'}: lists of keys."""
+    prefix = resolve(path)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except (tf.errors.OpError, ValueError) as error:
+        raise CheckpointError('{}: not a readable checkpoint ({})'.format(prefix, error))
+    saved = reader.get_variable_to_shape_map()
+    report = {'restored': [], 'tiled': [], 'missing': [], 'mismatched': []}
+    for var in variables:
+        key, shape = var.op.name, var.shape.as_list()
+        if key not in saved:
+            report['missing'].append(key)
+            continue
+        value = reader.get_tensor(key)
+        if list(value.shape) == shape:
+            report['restored'].append(key)
+        elif uncond_to_cond and len(shape) == 2 and list(value.shape) == shape[1:]:
+            value = np.tile(value[None], [shape[0], 1])
+            report['tiled'].append(key)
+        else:
+            report['mismatched'].append('{} {} vs {}'.format(key, list(value.shape), shape))
+            continue
+        var.load(value, session)
+    report['source'] = prefix
+    return report

@@ -1,0 +1,60 @@
+"""Settings: a preset's values overridden by ``--KEY VALUE`` flags, typed by their defaults.
+
+Keys keep the seed scripts' names (``--batch_size --LR --ITERS --DIM_G ... --data_path``), so
+their commands keep working; booleans take true/false (and 1/0, yes/no, on/off), and a bare
+boolean flag means true.
+"""
+TRUE = ('true', '1', 'yes', 'y', 'on')
+FALSE = ('false', '0', 'no', 'n', 'off')
+
+
+class ConfigError(ValueError):
+    """A flag or setting the program cannot use; the message names it."""
+
+
+def parse_value(key, text, default):
+    """``text`` as the type of ``default`` (str when the default is None)."""
+    if isinstance(default, bool):
+        if text.lower() in TRUE:
+            return True
+        if text.lower() in FALSE:
+            return False
+        raise ConfigError('--{} expects true or false, got {!r}'.format(key, text))
+    for kind, name in ((int, 'an integer'), (float, 'a number')):
+        if isinstance(default, kind):
+            try:
+                return kind(float(text)) if kind is int and float(text).is_integer() else \
+                    kind(text)
+            except ValueError:
+                raise ConfigError('--{} expects {}, got {!r}'.format(key, name, text))
+    return text
+
+
+def parse_flags(argv, defaults):
+    """{key: typed value} from ``--KEY VALUE`` / ``--KEY=VALUE`` / bare boolean ``--KEY``."""
+    overrides, i = {}, 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith('--') or len(arg) == 2:
+            raise ConfigError('unexpected argument {!r}: settings are given as --KEY VALUE'
+                              .format(arg))
+        key, has_value, text = arg[2:].partition('=')
+        if key not in defaults:
+            raise ConfigError('unknown flag --{} (see --help for the settings)'.format(key))
+        i += 1
+        if not has_value:
+            next_is_value = i < len(argv) and not argv[i].startswith('--')
+            if not next_is_value:
+                if not isinstance(defaults[key], bool):
+                    raise ConfigError('--{} needs a value'.format(key))
+                overrides[key] = True
+                continue
+            text, i = argv[i], i + 1
+        overrides[key] = parse_value(key, text, defaults[key])
+    return overrides
+
+
+def describe(defaults):
+    """One line per setting, for --help."""
+    return '\n'.join('  --{:<24} {!r}'.format(k, v) for k, v in sorted(defaults.items(),
+                                                                        key=lambda kv: kv[0]))

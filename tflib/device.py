@@ -1,0 +1,107 @@
+"""Sessions for Ascend NPU, GPU and CPU: the only module that knows ``npu_bridge``.
+
+NPU: the NpuOptimizer session config of the Ascend ModelZoo ports (offline mode, mixed precision,
+remapping and memory optimisation off) and loss scaling through NPULossScaleOptimizer with an
+ExponentialUpdateLossScaleManager. GPU: memory growth and, optionally, TF's automatic mixed
+precision rewrite with dynamic loss scaling. CPU: thread counts and, optionally, oneDNN's bfloat16
+rewrite. ``npu_bridge`` is imported only when an NPU is asked for.
+"""
+import importlib
+import importlib.util
+
+from tflib.compat import IS_TF2, tf
+
+DEVICES = ('auto', 'npu', 'gpu', 'cpu')
+PRECISION_MODES = ('allow_mix_precision', 'allow_fp32_to_fp16', 'force_fp16', 'force_fp32',
+                   'must_keep_origin_dtype')
+
+
+class DeviceError(RuntimeError):
+    """The asked-for device or precision cannot be had here."""
+
+
+def npu_bridge(module='npu_bridge.npu_init'):
+    """Import a module of Ascend's TF adapter, or fail with what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise DeviceError('--device npu needs Ascend\'s TensorFlow adapter (npu_bridge, installed '
+                          'with CANN on an Ascend machine): {}'.format(error))
+
+
+def resolve(device):
+    """'auto' becomes npu where npu_bridge imports, else gpu where TF sees one, else cpu."""
+    if device not in DEVICES:
+        raise DeviceError('--device must be one of {}, got {!r}'.format(DEVICES, device))
+    if device != 'auto':
+        return device
+    if importlib.util.find_spec('npu_bridge') is not None:
+        return 'npu'
+    return 'gpu' if tf.config.experimental.list_physical_devices('GPU') else 'cpu'
+
+
+def require(device):
+    """Fail early, with what is missing, when a resolved device cannot be used here."""
+    if device == 'npu':
+        npu_bridge()
+    elif device == 'gpu' and not tf.config.experimental.list_physical_devices('GPU'):
+        raise DeviceError('--device gpu, but TensorFlow {} sees no GPU here'.format(
+            tf.__version__))
+
+
+def data_format(device):
+    """NCHW where the original ran (NPU, GPU); NHWC on CPU, where TF 1.15 has no NCHW convs."""
+    return 'NHWC' if device == 'cpu' else 'NCHW'
+
+
+def session_config(device, precision_mode='allow_mix_precision', mixed_precision=False,
+                   threads=0):
+    """The ConfigProto for ``device`` (already resolved)."""
+    config = tf.ConfigProto(allow_soft_placement=True)
+    rewrites = config.graph_options.rewrite_options
+    if device == 'npu':
+        if precision_mode not in PRECISION_MODES:
+            raise DeviceError('--precision_mode must be one of {}, got {!r}'.format(
+                PRECISION_MODES, precision_mode))
+        npu = rewrites.custom_optimizers.add()
+        npu.name = 'NpuOptimizer'
+        npu.parameter_map['use_off_line'].b = True
+        npu.parameter_map['precision_mode'].s = tf.compat.as_bytes(precision_mode)
+        rewrites.remapping = rewrites.OFF
+        rewrites.memory_optimization = rewrites.OFF
+    elif device == 'gpu':
+        config.gpu_options.allow_growth = True
+    else:
+        config.intra_op_parallelism_threads = threads
+        config.inter_op_parallelism_threads = min(threads, 2) if threads else 0
+        if mixed_precision:
+            if 'auto_mixed_precision_onednn_bfloat16' not in rewrites.DESCRIPTOR.fields_by_name:
+                raise DeviceError('--mixed_precision on CPU needs oneDNN\'s bfloat16 rewrite, '
+                                  'which TensorFlow {} lacks'.format(tf.__version__))
+            rewrites.auto_mixed_precision_onednn_bfloat16 = rewrites.ON
+    return config
+
+
+def loss_scale_manager(init_loss_scale=2 ** 32, incr_every_n_steps=1000):
+    """Ascend's dynamic loss scale: halved after two overflowing steps, doubled after
+    ``incr_every_n_steps`` clean ones (the ModelZoo GAN ports' settings)."""
+    managers = npu_bridge('npu_bridge.estimator.npu.npu_loss_scale_manager')
+    return managers.ExponentialUpdateLossScaleManager(
+        init_loss_scale=init_loss_scale, incr_every_n_steps=incr_every_n_steps,
+        decr_every_n_nan_or_inf=2, decr_ratio=0.5)
+
+
+def wrap_optimizer(optimizer, device, mixed_precision=False):
+    """Add loss scaling where the device computes in half precision.
+
+    On NPU, ``precision_mode`` (session config) already casts to fp16, so every optimizer gets
+    loss scaling; on GPU only with ``mixed_precision`` (TF's fp16 graph rewrite). bfloat16 on CPU
+    keeps fp32's range and needs none. The loss-scale state lives outside the model's params, so
+    restoring or fine-tuning model weights never touches it."""
+    if device == 'npu':
+        scaled = npu_bridge('npu_bridge.estimator.npu.npu_loss_scale_optimizer')
+        return scaled.NPULossScaleOptimizer(optimizer, loss_scale_manager())
+    if device == 'gpu' and mixed_precision:
+        rewrite = (tf.mixed_precision if IS_TF2 else tf.train.experimental)
+        return rewrite.enable_mixed_precision_graph_rewrite(optimizer, loss_scale='dynamic')
+    return optimizer

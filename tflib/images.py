@@ -1,0 +1,36 @@
+"""Image grids and PNG files."""
+import io
+
+import numpy as np
+from PIL import Image
+
+from tflib import files
+
+
+def to_uint8(images):
+    """Float images in [-1, 1] -> uint8 in [0, 255]."""
+    return np.clip(np.rint((np.asarray(images) + 1.) * 127.5), 0, 255).astype(np.uint8)
+
+
+def grid(images, columns=None):
+    """uint8 [N, H, W, C] -> one [rows*H, columns*W, C] image, row-major, as square as N
+    allows (the original save_images' layout)."""
+    n, h, w, c = images.shape
+    if columns is None:
+        rows = int(np.sqrt(n))
+        while n % rows:
+            rows -= 1
+        columns = n // rows
+    rows = -(-n // columns)
+    canvas = np.zeros((rows * h, columns * w, c), np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        canvas[r * h:(r + 1) * h, col * w:(col + 1) * w] = image
+    return canvas
+
+
+def save_png(path, image):
+    """Write uint8 [H, W, C] (C 1 or 3) as PNG, atomically."""
+    buffer = io.BytesIO()
+    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, 'PNG')
+    files.write_atomic(path, lambda f: f.write(buffer.getvalue()))

@@ -45,8 +45,6 @@ TRAIN_DEFAULTS = {
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes
     'debug': False,                   # tracebacks instead of one-line errors
 }
-# Settings a resumed run may change; every other model setting must match the checkpoint's.
-RESUMABLE_CHANGES = ('ITERS', 'data_format')
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError,
                checkpoints.CheckpointError)
 
@@ -78,18 +76,24 @@ def settings(argv):
     return model, cfg, set(preset_cfg) | set(overrides)
 
 
-def check_resumable(meta, model_name, model_cfg, output_path):
-    """A run directory resumes only with its own model and settings."""
-    if meta['model'] != model_name:
+def check_resumable(meta, model, model_cfg, output_path):
+    """A run directory resumes only with its own model and architecture; other changed
+    settings (LR, ITERS, batch size, ...) are allowed and listed."""
+    name = model.__name__.split('.')[-1]
+    if meta['model'] != name:
         raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
-            output_path, meta['model'], model_name))
-    changed = sorted(k for k, v in model_cfg.items()
-                     if k not in RESUMABLE_CHANGES and meta['config'].get(k) != v)
+            output_path, meta['model'], name))
+    saved = meta['config']
+    changed = sorted(k for k, v in model_cfg.items() if saved.get(k) != v)
+    clashes = [k for k in changed if k in model.ARCHITECTURE]
+    if clashes:
+        raise ConfigError('{} holds a run with another architecture ({}); resume it with the '
+                          'same settings or choose another --output_path'.format(
+                              output_path, ', '.join('{}={!r}'.format(k, saved.get(k))
+                                                     for k in clashes)))
     if changed:
-        raise ConfigError('{} holds a run with other settings ({}); resume it with the same '
-                          'settings or choose another --output_path'.format(
-                              output_path, ', '.join('{}={!r}'.format(k, meta['config'].get(k))
-                                                     for k in changed)))
+        print('settings changed since the checkpoint: {}'.format(', '.join(
+            '{} {!r} -> {!r}'.format(k, saved.get(k), model_cfg[k]) for k in changed)))
 
 
 def load_data(cfg, model_cfg):
@@ -149,7 +153,7 @@ def train(model, cfg, explicit):
         raise ConfigError('--output_path {}: cannot create ({})'.format(out, error.strerror))
     meta = checkpoints.read_meta(out)
     if meta:
-        check_resumable(meta, cfg['model'], model_cfg, out)
+        check_resumable(meta, model, model_cfg, out)
     files.write_json(os.path.join(out, 'config.json'), cfg)
 
     graph = tf.Graph()
@@ -172,15 +176,18 @@ def train(model, cfg, explicit):
     with tf.Session(graph=graph, config=config) as session:
         session.run(init)
         if meta:
-            saver.restore(session, meta['checkpoint'])
+            report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
             print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
+            if report['missing'] or report['mismatched']:
+                print('not in that checkpoint, so freshly initialised: {}'.format(
+                    ', '.join(report['missing'] + report['mismatched'])))
         elif cfg['finetune_from']:
-            report = checkpoints.restore_params(session, cfg['finetune_from'],
-                                                params.all_params(),
-                                                cfg['finetune_uncond_to_cond'])
+            report = checkpoints.restore(session, cfg['finetune_from'], params.all_params(),
+                                         cfg['finetune_uncond_to_cond'])
             print(finetune_summary(report))
         with Stop() as stop:
-            run_loop(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta), stop)
+            Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta)).loop(stop)
+    report_outputs(cfg['output_path'])
 
 
 def finetune_summary(report):
@@ -197,70 +204,88 @@ def finetune_summary(report):
     return line
 
 
-def run_loop(session, gan, saver, samples, cfg, model_cfg, dev, resumed, stop):
-    out, total = cfg['output_path'], model_cfg['ITERS']
-    step = int(session.run(gan.step))
-    meta = {'model': cfg['model'], 'config': model_cfg, 'preset': cfg['preset'],
-            'data_format': model_cfg['data_format'], 'device': dev}
-    history = logs.History(os.path.join(out, 'log.csv'), step if resumed else -1)
-    writer = tf.summary.FileWriter(os.path.join(out, 'tensorboard'))
-    progress = logs.Progress(total, step)
-    deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
-    interval_start, interval_steps = time.time(), 0
-    critic_images = 0
-    print('training {} from step {} to {} on {} ({}), output in {}'.format(
-        cfg['preset'], step, total, dev, model_cfg['data_format'], os.path.abspath(out)))
-    last_saved = step if resumed else None
-    while step < total:
-        log_now = (step + 1) % cfg['LOG_STEP'] == 0 or step + 1 == total
-        n_critic = gan.critic_steps(step)
-        for _ in range(n_critic - 1):
-            session.run(gan.disc_train_op)
-        _, values = session.run([gan.disc_train_op, gan.disc_metrics if log_now else {}])
-        _, gen_values = session.run([gan.gen_train_op, gan.gen_metrics if log_now else {}])
-        step += 1
-        interval_steps += 1
-        critic_images += n_critic * model_cfg['batch_size']
-        if log_now:
-            values.update(gen_values)
-            values['learning_rate'] = session.run(gan.learning_rate)
-            seconds = (time.time() - interval_start) / interval_steps
-            fps = critic_images / (time.time() - interval_start)
-            progress.clear()
-            print(logs.log_line(step, total, values, seconds, fps, progress.eta(step)),
-                  flush=True)
-            history.add(step, values)
-            writer.add_summary(tf.Summary(value=[
-                tf.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()]),
-                step)
-            interval_start, interval_steps, critic_images = time.time(), 0, 0
-        out_of_time = deadline is not None and time.time() > deadline
-        finishing = step == total or stop.signal or out_of_time
-        if step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
-            save_samples(session, samples, history, writer, out, step)
-        if step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
-            checkpoints.save(session, saver, out, step, meta)
-            last_saved = step
-        progress.update(step)
-        if stop.signal or out_of_time:
-            progress.clear()
-            print('stopped at step {} ({}); rerun the same command to resume'.format(
-                step, 'signal {}'.format(stop.signal) if stop.signal else 'MAX_MINUTES'))
-            break
-    progress.clear()
-    writer.close()
-    report_outputs(out, last_saved)
+class Run(object):
+    """A training run in a session: the step loop and what it leaves in output_path."""
+
+    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed):
+        self.session, self.gan, self.saver, self.samples = session, gan, saver, samples
+        self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
+        self.step = int(session.run(gan.step))
+        self.meta = {'model': cfg['model'], 'config': model_cfg, 'preset': cfg['preset'],
+                     'data_format': model_cfg['data_format'], 'device': dev}
+        self.history = logs.History(os.path.join(self.out, 'log.csv'),
+                                    self.step if resumed else -1)
+        self.writer = tf.summary.FileWriter(os.path.join(self.out, 'tensorboard'))
+        print('training {} from step {} to {} on {} ({}), output in {}'.format(
+            cfg['preset'], self.step, model_cfg['ITERS'], dev, model_cfg['data_format'],
+            os.path.abspath(self.out)))
+
+    def train_step(self, fetch_metrics):
+        """One generator iteration: its critic steps, then the generator step."""
+        run, gan = self.session.run, self.gan
+        for _ in range(gan.critic_steps(self.step) - 1):
+            run(gan.disc_train_op)
+        _, values = run([gan.disc_train_op, gan.disc_metrics if fetch_metrics else {}])
+        _, gen_values = run([gan.gen_train_op, gan.gen_metrics if fetch_metrics else {}])
+        self.step += 1
+        values.update(gen_values)
+        return values
+
+    def log(self, values, seconds_per_step, fps, eta):
+        values['learning_rate'] = self.session.run(self.gan.learning_rate)
+        print(logs.log_line(self.step, self.model_cfg['ITERS'], values, seconds_per_step, fps,
+                            eta), flush=True)
+        self.history.add(self.step, values)
+        self.writer.add_summary(tf.Summary(value=[
+            tf.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()]),
+            self.step)
+
+    def save_samples(self):
+        grid = images.grid(images.to_uint8(self.session.run(self.samples)))
+        path = os.path.join(self.out, 'samples', 'samples_{:06d}.png'.format(self.step))
+        png = images.save_png(path, grid)
+        image = tf.Summary.Image(height=grid.shape[0], width=grid.shape[1],
+                                 colorspace=grid.shape[2], encoded_image_string=png)
+        self.writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag='samples', image=image)]),
+                                self.step)
+        if self.history.rows:
+            self.history.plot(os.path.join(self.out, 'loss_curve.png'))
+
+    def loop(self, stop):
+        """Train to ITERS, or until a signal or MAX_MINUTES, checkpointing on the way out."""
+        cfg, total = self.cfg, self.model_cfg['ITERS']
+        progress = logs.Progress(total, self.step)
+        deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
+        interval_start, interval_steps, critic_images = time.time(), 0, 0
+        while self.step < total:
+            log_now = (self.step + 1) % cfg['LOG_STEP'] == 0 or self.step + 1 == total
+            critic_images += self.gan.critic_steps(self.step) * self.model_cfg['batch_size']
+            values = self.train_step(log_now)
+            interval_steps += 1
+            if log_now:
+                elapsed = time.time() - interval_start
+                progress.clear()
+                self.log(values, elapsed / interval_steps, critic_images / elapsed,
+                         progress.eta(self.step))
+                interval_start, interval_steps, critic_images = time.time(), 0, 0
+            out_of_time = deadline is not None and time.time() > deadline
+            finishing = self.step == total or stop.signal or out_of_time
+            if self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
+                self.save_samples()
+            if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
+                checkpoints.save(self.session, self.saver, self.out, self.step, self.meta)
+            progress.update(self.step)
+            if stop.signal or out_of_time:
+                progress.clear()
+                print('stopped at step {} ({}); rerun the same command to resume'.format(
+                    self.step, 'signal {}'.format(stop.signal) if stop.signal else
+                    'MAX_MINUTES'))
+                break
+        progress.clear()
+        self.writer.close()
 
 
-def save_samples(session, samples, history, writer, out, step):
-    grid = images.grid(images.to_uint8(session.run(samples)))
-    path = os.path.join(out, 'samples', 'samples_{:06d}.png'.format(step))
-    images.save_png(path, grid)
-    if history.rows:
-        history.plot(os.path.join(out, 'loss_curve.png'))
-
-
-def report_outputs(out, step):
+def report_outputs(out):
     meta = checkpoints.read_meta(out)
     print('checkpoint: {}'.format(meta['checkpoint'] if meta else 'none'))
     sample_dir = os.path.join(out, 'samples')

@@ -1,16 +1,23 @@
 """The flagship at reduced width, conditional (AC-GAN), on the built-in MNIST digits: digit
-samples within minutes on a 2-core CPU."""
+samples in under 5 minutes on a 2-core CPU. Departs from the published CIFAR settings for
+speed: widths 24, batch 32 (generator 32), 2 critic steps, LR 1e-3 decayed over 600 steps, and
+the generator's AC-GAN term at 1.0 (transfer_gan.py's value) so classes emerge sooner."""
 MODEL = 'transfer_gan'
 CONFIG = {
     'dataset': 'mnist_builtin',
     'output_path': './output/quickstart',
     'IMAGE_SIZE': 32,
     'CHANNELS': 1,
-    'DIM_G': 32,
-    'DIM_D': 32,
-    'ITERS': 300,
-    'LOG_STEP': 10,
-    'SAVE_SAMPLES_STEP': 50,
-    'CHECKPOINT_STEP': 100,
-    'MAX_MINUTES': 5.,
+    'DIM_G': 24,
+    'DIM_D': 24,
+    'batch_size': 32,
+    'GEN_BS_MULTIPLE': 1,
+    'N_CRITIC': 2,
+    'LR': 1e-3,
+    'ACGAN_SCALE_G': 1.,
+    'ITERS': 600,
+    'LOG_STEP': 50,
+    'SAVE_SAMPLES_STEP': 100,
+    'CHECKPOINT_STEP': 200,
+    'MAX_MINUTES': 4.25,  # the loop's budget; start-up takes the rest of the 5 minutes
 }

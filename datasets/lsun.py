@@ -1,11 +1,23 @@
 """LSUN's own lmdb databases (e.g. ``bedroom_train_lmdb``), read directly: keys are image ids,
 values encoded images (webp, jpeg). Unlabelled."""
 import io
+import os
 
 import numpy as np
 
 from datasets.base import DataError, Source
 from datasets.folder import decode
+
+_environments = {}  # lmdb allows one open environment per database and process
+
+
+def _open(path):
+    import lmdb
+    key = os.path.realpath(path)
+    if key not in _environments:
+        _environments[key] = lmdb.open(path, readonly=True, lock=False, readahead=False,
+                                       max_readers=4, subdir=True)
+    return _environments[key]
 
 
 class LsunLmdb(Source):
@@ -17,8 +29,7 @@ class LsunLmdb(Source):
             raise DataError('{}: reading LSUN lmdb databases needs the lmdb package: '
                             'pip install lmdb'.format(path))
         try:
-            self.env = lmdb.open(path, readonly=True, lock=False, readahead=False,
-                                 max_readers=4, subdir=True)
+            self.env = _open(path)
             with self.env.begin() as txn:
                 self.keys = list(txn.cursor().iternext(keys=True, values=False))
         except lmdb.Error as error:

@@ -1,5 +1,6 @@
-"""Models by name. Each module has DEFAULTS, config(**overrides) and build(cfg, images, labels,
-wrap_optimizer) -> tflib.gan.GANGraph, plus generator/discriminator functions."""
+"""Models by name. Each module has DEFAULTS, ARCHITECTURE (the settings a checkpoint fixes),
+config(**overrides), build(cfg, images, labels, wrap_optimizer) -> tflib.gan.GANGraph, and its
+generator / discriminator functions."""
 import importlib
 
 from tflib.config import ConfigError

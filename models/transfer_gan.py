@@ -48,6 +48,10 @@ DEFAULTS = {
     'data_format': 'NHWC',
 }
 
+# Settings that shape the variables or the networks' function: a run resumes only with these.
+ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'N_CLASSES', 'Z_DIM', 'DIM_G', 'DIM_D',
+                'NORMALIZATION_G', 'NORMALIZATION_D', 'CONDITIONAL', 'ACGAN')
+
 # How the two families' residual blocks differ (reference transfer_gan.md §1.4).
 _FLAVOURS = {
     'cifar_resnet': {'norms': ('.N1', '.N2'), 'conv1_biases': True,

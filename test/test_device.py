@@ -134,7 +134,7 @@ def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
         assert any('loss_scale' in n.lower() for n in names), names
         assert any(n.endswith('/Adam') for n in names) and 'global_step' in names
         before = session.run(others)
-        report = checkpoints.restore_params(session, source, params.all_params())
+        report = checkpoints.restore(session, source, params.all_params())
         after = session.run(others)
         restored = session.run({v.op.name: v for v in params.all_params()})
     assert len(report['restored']) == len(saved) and not report['missing']

@@ -99,7 +99,7 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
     code, _, err = train(tmp_path, '--ITERS', '2', capsys=capsys, extra=['--DIM_G', '8'])
     assert code == 2
-    assert 'holds a run with other settings (DIM_G=4)' in err
+    assert 'holds a run with another architecture (DIM_G=4)' in err
 
 
 def test_finetune_restores_every_key_from_a_separate_run(tmp_path, capsys):

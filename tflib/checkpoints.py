@@ -76,8 +76,10 @@ def resolve(path):
                           'prefix such as model.ckpt-1000)'.format(path))
 
 
-def restore_params(session, path, variables, uncond_to_cond=False):
-    """Load ``variables`` (model params) from the checkpoint at ``path`` by key.
+def restore(session, path, variables, uncond_to_cond=False):
+    """Load ``variables`` from the checkpoint at ``path`` by key: the model params to fine-tune,
+    or all of a graph's variables to resume (then a checkpoint written on another device may
+    lack, say, its loss-scale state, which keeps its initial value).
 
     With ``uncond_to_cond``, a saved [C] normalisation param fills a [n_classes, C]
     conditional one, row by row (the paper's conditional-from-unconditional initialisation).

@@ -4,6 +4,12 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path, write):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -13,6 +19,7 @@ def write_atomic(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -30,7 +30,8 @@ def grid(images, columns=None):
 
 
 def save_png(path, image):
-    """Write uint8 [H, W, C] (C 1 or 3) as PNG, atomically."""
+    """Write uint8 [H, W, C] (C 1 or 3) as PNG, atomically; returns the PNG bytes."""
     buffer = io.BytesIO()
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, 'PNG')
     files.write_atomic(path, lambda f: f.write(buffer.getvalue()))
+    return buffer.getvalue()

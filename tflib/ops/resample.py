@@ -9,12 +9,12 @@ from tflib.ops.conv2d import Conv2D
 
 
 def mean_pool(x):
-    """2x2 average pooling, summed in the original's order."""
+    """2x2 average pooling as a reshape and a mean: the original's four strided slices, whose
+    gradients (StridedSliceGrad) took half of a critic step's time on CPU."""
+    n, d1, d2, d3 = x.shape.as_list()
     if layout.data_format() == 'NCHW':
-        parts = [x[:, :, i::2, j::2] for i, j in ((0, 0), (1, 0), (0, 1), (1, 1))]
-    else:
-        parts = [x[:, i::2, j::2, :] for i, j in ((0, 0), (1, 0), (0, 1), (1, 1))]
-    return tf.add_n(parts) / 4.
+        return tf.reduce_mean(tf.reshape(x, [-1, d1, d2 // 2, 2, d3 // 2, 2]), axis=[3, 5])
+    return tf.reduce_mean(tf.reshape(x, [-1, d1 // 2, 2, d2 // 2, 2, d3]), axis=[2, 4])
 
 
 def upsample(x):

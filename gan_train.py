@@ -7,6 +7,7 @@
 A rerun with the same --output_path resumes from its latest checkpoint. --finetune_from CKPT
 starts a new run from another run's (or the authors') model weights.
 """
+import importlib.util
 import os
 import signal
 import sys
@@ -16,10 +17,13 @@ import numpy as np
 
 import configs
 import datasets
+import freeze_graph
+import gan_eval
 import models
-from tflib import checkpoints, device, files, images, logs, params
+from tflib import checkpoints, cli, device, files, images, logs, params
 from tflib.compat import tf
 from tflib.config import ConfigError, describe, parse_flags
+from tflib.metrics import classifier, scores
 
 PROGRAM = 'gan_train.py'
 DEFAULT_PRESET = 'quickstart'
@@ -41,12 +45,16 @@ TRAIN_DEFAULTS = {
     'CHECKPOINT_STEP': 1000,
     'keep_checkpoints': 5,
     'MAX_MINUTES': 0.,                # stop (with a checkpoint) after this long; 0: no limit
+    'INCEPTION_FREQUENCY': 0,         # Inception Score every K generator steps (0: never)
+    'N_INCEPTION': 10000,             # images per score (the port: 50,000)
+    'classifier': '',                 # frozen classifier .pb ('' : built-in digits, 1 channel)
+    'EXPORT_AT_END': False,           # score, then freeze G to generator.pb / .onnx at the end
     'finetune_from': '',              # checkpoint whose model weights start a new run
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes
     'debug': False,                   # tracebacks instead of one-line errors
 }
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError,
-               checkpoints.CheckpointError)
+               checkpoints.CheckpointError, classifier.ScorerError, freeze_graph.ExportError)
 
 
 def settings(argv):
@@ -112,13 +120,17 @@ def load_data(cfg, model_cfg):
     return source
 
 
-def sample_op(gan, model_cfg, seed):
-    """Images from fixed noise (and labels cycling through the classes), for the grids."""
-    noise = np.random.RandomState(seed).randn(N_SAMPLES, model_cfg['Z_DIM']).astype('float32')
+def sample_op(gan, model_cfg, seed=None):
+    """N_SAMPLES images, labels cycling through the classes: from fixed noise for the grids
+    (``seed``), from fresh noise for scores (no seed)."""
+    noise = None
+    if seed is not None:
+        noise = tf.constant(np.random.RandomState(seed).randn(
+            N_SAMPLES, model_cfg['Z_DIM']).astype('float32'))
     labels = None
     if model_cfg.get('CONDITIONAL'):
         labels = tf.constant(np.arange(N_SAMPLES) % model_cfg['N_CLASSES'], tf.int32)
-    return gan.generator(N_SAMPLES, labels=labels, noise=tf.constant(noise))
+    return gan.generator(N_SAMPLES, labels=labels, noise=noise)
 
 
 class Stop(object):
@@ -166,7 +178,7 @@ def train(model, cfg, explicit):
         gan = model.build(model_cfg, real, labels if model_cfg.get('CONDITIONAL') else None,
                           wrap_optimizer=lambda opt: device.wrap_optimizer(
                               opt, dev, cfg['mixed_precision']))
-        samples = sample_op(gan, model_cfg, cfg['seed'])
+        samples = (sample_op(gan, model_cfg, cfg['seed']), sample_op(gan, model_cfg))
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
         init = tf.global_variables_initializer()
     graph.finalize()
@@ -186,8 +198,14 @@ def train(model, cfg, explicit):
                                          cfg['finetune_uncond_to_cond'])
             print(finetune_summary(report))
         with Stop() as stop:
-            Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta)).loop(stop)
+            run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta))
+            run.loop(stop)
+            if cfg['EXPORT_AT_END'] and run.step == model_cfg['ITERS']:
+                run.score(final=True)
+            run.close()
     report_outputs(cfg['output_path'])
+    if cfg['EXPORT_AT_END'] and run.step == model_cfg['ITERS']:
+        export(cfg['output_path'])
 
 
 def finetune_summary(report):
@@ -208,7 +226,9 @@ class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
     def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed):
-        self.session, self.gan, self.saver, self.samples = session, gan, saver, samples
+        self.session, self.gan, self.saver = session, gan, saver
+        self.grid_samples, self.score_samples = samples
+        self.classifier = None
         self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
         self.step = int(session.run(gan.step))
         self.meta = {'model': cfg['model'], 'config': model_cfg, 'preset': cfg['preset'],
@@ -241,7 +261,7 @@ class Run(object):
             self.step)
 
     def save_samples(self):
-        grid = images.grid(images.to_uint8(self.session.run(self.samples)))
+        grid = images.grid(images.to_uint8(self.session.run(self.grid_samples)))
         path = os.path.join(self.out, 'samples', 'samples_{:06d}.png'.format(self.step))
         png = images.save_png(path, grid)
         image = tf.Summary.Image(height=grid.shape[0], width=grid.shape[1],
@@ -250,6 +270,33 @@ class Run(object):
                                 self.step)
         if self.history.rows:
             self.history.plot(os.path.join(self.out, 'loss_curve.png'))
+
+    def close(self):
+        self.writer.close()
+        if self.classifier is not None:
+            self.classifier.close()
+
+    def score(self, final=False):
+        """Inception Score of N_INCEPTION fresh samples with the run's classifier."""
+        if self.classifier is None:
+            self.classifier = classifier.FrozenClassifier(gan_eval.default_classifier(
+                self.cfg['classifier'], self.model_cfg['CHANNELS']))
+        n = self.cfg['N_INCEPTION']
+        generated = np.concatenate([self.session.run(self.score_samples)
+                                    for _ in range(-(-n // N_SAMPLES))])[:n]
+        mean, std = scores.inception_score(self.classifier.run(
+            classifier.to_pixels(generated))[1])
+        label = gan_eval.inception_label(n)
+        if final:
+            print('Final Average Distances : {} score : {} {}_std: {}'.format(
+                label, mean, label, std))
+        else:
+            print('inception at step {}: {} score : {:.4f} {}_std: {:.4f}'.format(
+                self.step, label, mean, label, std))
+        self.writer.add_summary(tf.Summary(value=[
+            tf.Summary.Value(tag='inception_score', simple_value=mean)]), self.step)
+        self.writer.flush()
+        return mean, std
 
     def loop(self, stop):
         """Train to ITERS, or until a signal or MAX_MINUTES, checkpointing on the way out."""
@@ -274,6 +321,9 @@ class Run(object):
                 self.save_samples()
             if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
                 checkpoints.save(self.session, self.saver, self.out, self.step, self.meta)
+            if cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0:
+                progress.clear()
+                self.score()
             progress.update(self.step)
             if stop.signal or out_of_time:
                 progress.clear()
@@ -282,7 +332,18 @@ class Run(object):
                     'MAX_MINUTES'))
                 break
         progress.clear()
-        self.writer.close()
+
+
+def export(out):
+    """Freeze the finished generator to .pb and, where tf2onnx is installed, .onnx."""
+    pb = os.path.join(out, 'generator.pb')
+    flags = ['--ckpt', out, '--output', pb]
+    if importlib.util.find_spec('tf2onnx') and importlib.util.find_spec('onnxruntime'):
+        flags += ['--onnx', pb[:-3] + '.onnx']
+    else:
+        print('(no ONNX export: pip install tf2onnx onnxruntime)')
+    if freeze_graph.main(flags) != 0:
+        raise freeze_graph.ExportError('could not export the generator of {}'.format(out))
 
 
 def report_outputs(out):
@@ -310,16 +371,8 @@ def error_message(error):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     debug = any(a in ('--debug', '--debug=true', '--debug=True') for a in argv)
-    try:
-        model, cfg, explicit = settings(argv)
-        train(model, cfg, explicit)
-    except USER_ERRORS + (tf.errors.OpError,) as error:
-        message = error_message(error)
-        if debug or message is None:
-            raise
-        print('{}: error: {}'.format(PROGRAM, message), file=sys.stderr)
-        return 2
-    return 0
+    return cli.guarded(PROGRAM, lambda: train(*settings(argv)),
+                       USER_ERRORS + (tf.errors.OpError,), debug, error_message)
 
 
 if __name__ == '__main__':

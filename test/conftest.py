@@ -127,3 +127,26 @@ def write_lmdb(directory, n=6):
             Image.fromarray(array).save(buffer, 'WEBP' if i % 2 else 'JPEG')
             txn.put(('%040x' % i).encode('ascii'), buffer.getvalue())
     env.close()
+
+
+def write_standin_classifier(path, n_classes=10, n_features=16, size=16, seed=0):
+    """A small frozen classifier with inception-2015-12-05's tensor names: float images 0..255
+    at ``ExpandDims:0`` (batch 1, as there), resized inside the graph, ``pool_3:0``
+    [N, 1, 1, F] features and a bias-free ``softmax/logits/MatMul``."""
+    from tflib.compat import tf
+    rng = np.random.RandomState(seed)
+    graph = tf.Graph()
+    with graph.as_default():
+        images = tf.placeholder(tf.float32, [1, None, None, 3], name='ExpandDims')
+        x = tf.image.resize_bilinear(images, [size, size]) / 128. - 1.
+        x = tf.nn.relu(tf.nn.conv2d(x, rng.randn(3, 3, 3, n_features).astype('float32') / 3.,
+                                    [1, 2, 2, 1], 'SAME'))
+        pool = tf.nn.avg_pool(x, [1, size // 2, size // 2, 1], [1, 1, 1, 1], 'VALID',
+                              name='pool_3')
+        weights = tf.constant(rng.randn(n_features, n_classes).astype('float32'))
+        logits = tf.matmul(tf.reshape(pool, [1, n_features]), weights,
+                           name='softmax/logits/MatMul')
+        tf.nn.softmax(logits, name='softmax')
+    with open(str(path), 'wb') as f:
+        f.write(graph.as_graph_def().SerializeToString())
+    return str(path)

@@ -1,0 +1,188 @@
+"""Score a generator: Inception Score, FID and KID from a frozen classifier.
+
+    python gan_eval.py --ckpt output/quickstart                        # digits: built-in classifier
+    python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
+        --fid_stats cifar10_train.npz --n 50000
+    python gan_eval.py --ckpt G.pb | G.onnx ...                         # frozen generators too
+    python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
+        --classifier classify_image_graph_def.pb                        # real statistics for FID
+
+Images come in batches with labels cycling through the classes when the model is conditional;
+a grid of the first 100 and all images (uint8, ``images.npz``) go to --output_dir. Scores print
+one per line; the Inception Score keeps the Ascend port's format.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+import datasets
+from tflib import checkpoints, cli, files, images, inference
+from tflib.compat import tf
+from tflib.config import ConfigError
+from tflib.metrics import classifier, scores
+
+PROGRAM = 'gan_eval.py'
+DIGIT_CLASSIFIER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
+                                'digit_classifier.pb')
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split('\n\n')[0])
+    parser.add_argument('--ckpt', help='run directory, checkpoint prefix, .pb or .onnx')
+    parser.add_argument('--preset', help='describes a checkpoint that has no meta.json')
+    parser.add_argument('--n', type=int, default=10000, help='images to generate')
+    parser.add_argument('--batch', type=int, default=100, help='images per run call')
+    parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '
+                                             'digit classifier for 1-channel models)')
+    parser.add_argument('--fid_stats', help='.npz with mu, sigma (and features for KID)')
+    parser.add_argument('--output_dir', help='where grids and images go (default: beside '
+                                             'the checkpoint)')
+    parser.add_argument('--make_stats', help='write real statistics of --dataset to this .npz')
+    parser.add_argument('--dataset', default='mnist_builtin')
+    parser.add_argument('--data_path', default='')
+    parser.add_argument('--split', default='train')
+    parser.add_argument('--image_size', type=int, default=32)
+    parser.add_argument('--debug', action='store_true')
+    return parser.parse_known_args(argv)
+
+
+class Sampler(object):
+    """Generates images from a checkpoint, a frozen .pb or an .onnx, in batches."""
+
+    def __init__(self, path, preset=None, flags=()):
+        self.conditional, self.n_classes = False, 0
+        if path.endswith('.onnx'):
+            import onnxruntime
+            self.onnx = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
+            shapes = {i.name: i.shape for i in self.onnx.get_inputs()}
+            self.z_dim = shapes['z:0'][1]
+            self.conditional = 'label:0' in shapes
+            self.n_classes = 10
+            return
+        self.onnx = None
+        graph = tf.Graph()
+        self.session = tf.Session(graph=graph)
+        with graph.as_default():
+            if path.endswith('.pb'):
+                graph_def = tf.GraphDef()
+                with open(path, 'rb') as f:
+                    graph_def.ParseFromString(f.read())
+                tf.import_graph_def(graph_def, name='')
+                self.z_dim = int(graph.get_tensor_by_name('z:0').shape[1])
+                self.conditional = 'label' in [n.name for n in graph_def.node]
+                self.n_classes = 10
+            else:
+                model, cfg, prefix = inference.describe(path, preset, flags)
+                inference.generator_graph(model, cfg)
+                inference.restore_generator(self.session, prefix)
+                self.z_dim, self.conditional = cfg['Z_DIM'], cfg.get('CONDITIONAL', False)
+                self.n_classes = cfg['N_CLASSES']
+
+    def sample(self, n, batch, seed=0):
+        rng = np.random.RandomState(seed)
+        out = []
+        for start in range(0, n, batch):
+            size = min(batch, n - start)
+            feed = {'z:0': rng.randn(size, self.z_dim).astype(np.float32)}
+            if self.conditional:
+                feed['label:0'] = ((start + np.arange(size)) % self.n_classes).astype(np.int32)
+            if self.onnx is not None:
+                out.append(self.onnx.run(['images:0'], feed)[0])
+            else:
+                out.append(self.session.run('images:0', feed))
+        return np.concatenate(out)
+
+
+def default_classifier(path, channels):
+    """``path``, or the built-in digit classifier for 1-channel images."""
+    if path:
+        return path
+    if channels == 1:
+        return DIGIT_CLASSIFIER
+    raise ConfigError('--classifier is required for colour images (e.g. inception-2015-12-05\'s '
+                      'classify_image_graph_def.pb)')
+
+
+def inception_label(n):
+    return 'inception_{}'.format('{}k'.format(n // 1000) if n % 1000 == 0 else n)
+
+
+def evaluate(args, flags):
+    sampler = Sampler(args.ckpt, args.preset, flags)
+    generated = sampler.sample(args.n, args.batch)
+    out = args.output_dir or (args.ckpt if os.path.isdir(args.ckpt) else
+                              os.path.dirname(os.path.abspath(args.ckpt)))
+    if not os.path.isdir(out):
+        os.makedirs(out)
+    pixels = images.to_uint8(generated)
+    images.save_png(os.path.join(out, 'eval_grid.png'), images.grid(pixels[:100]))
+    files.write_atomic(os.path.join(out, 'images.npz'),
+                       lambda f: np.savez_compressed(f, images=pixels))
+    model = classifier.FrozenClassifier(default_classifier(args.classifier, generated.shape[3]),
+                                        batch_size=args.batch)
+    features, probs = model.run(classifier.to_pixels(generated))
+    mean, std = scores.inception_score(probs)
+    label = inception_label(args.n)
+    print('Final Average Distances : {} score : {} {}_std: {}'.format(label, mean, label, std))
+    if args.fid_stats:
+        stats = load_stats(args.fid_stats)
+        mu, sigma = scores.statistics(features)
+        print('FID: {:.4f}'.format(scores.frechet_distance(mu, sigma, stats['mu'],
+                                                            stats['sigma'])))
+        if 'features' in stats:
+            kid, kid_std = scores.kernel_inception_distance(stats['features'], features)
+            print('KID: {:.6f} +- {:.6f}'.format(kid, kid_std))
+    print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),
+                                        os.path.join(out, 'images.npz')))
+    return {'inception_score': mean, 'inception_std': std}
+
+
+def load_stats(path):
+    try:
+        stats = dict(np.load(path))
+    except (OSError, ValueError) as error:
+        raise ConfigError('{}: not a readable statistics .npz ({})'.format(path, error))
+    if 'mu' not in stats or 'sigma' not in stats:
+        raise ConfigError('{}: expected arrays mu and sigma'.format(path))
+    return stats
+
+
+def make_stats(args):
+    """mu, sigma and (up to 10,000 of) the features of a dataset's images."""
+    source = datasets.get(args.dataset)(args.data_path, args.image_size, 3, args.split)
+    channels = 1 if args.dataset.startswith('mnist') else 3
+    model = classifier.FrozenClassifier(default_classifier(args.classifier, channels),
+                                        batch_size=args.batch)
+    features = []
+    for start in range(0, len(source), args.batch):
+        batch, _ = source.read(np.arange(start, min(start + args.batch, len(source))))
+        features.append(model.run(batch.astype(np.float32))[0])
+    features = np.concatenate(features)
+    mu, sigma = scores.statistics(features)
+    files.write_atomic(args.make_stats, lambda f: np.savez(
+        f, mu=mu, sigma=sigma, features=features[:10000]))
+    print('wrote {}: statistics of {} images of {}'.format(args.make_stats, len(features),
+                                                           source.path))
+
+
+def run(args, flags):
+    if args.make_stats:
+        make_stats(args)
+    elif args.ckpt:
+        evaluate(args, flags)
+    else:
+        raise ConfigError('give --ckpt to score a generator or --make_stats to compute real '
+                          'statistics')
+
+
+def main(argv=None):
+    args, flags = parse(sys.argv[1:] if argv is None else argv)
+    return cli.guarded(PROGRAM, lambda: run(args, flags),
+                       (ConfigError, checkpoints.CheckpointError, classifier.ScorerError,
+                        datasets.DataError, OSError), args.debug)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

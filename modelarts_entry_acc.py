@@ -1,0 +1,45 @@
+"""ModelArts entry: run test/train_full_1p.sh on --data_url, leave the results in --train_url.
+
+ModelArts passes OBS locations; with moxing (present on ModelArts) the data is copied to local
+disk first and the results back after, otherwise both are used as local paths.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+CODE_DIR = os.path.dirname(os.path.abspath(__file__))
+LOCAL_DATA, LOCAL_OUTPUT = '/cache/data', '/cache/output'
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--data_url', default='/home/ma-user/modelarts/inputs/data_url_0')
+    parser.add_argument('--train_url', default='/home/ma-user/modelarts/outputs/train_url_0/')
+    args, extra = parser.parse_known_args(argv)
+    try:
+        import moxing as mox
+    except ImportError:
+        mox = None
+    data, output = args.data_url, args.train_url
+    if mox is not None:
+        print('[CANN-Modelzoo] copying {} to {}'.format(args.data_url, LOCAL_DATA), flush=True)
+        mox.file.copy_parallel(src_url=args.data_url, dst_url=LOCAL_DATA)
+        data, output = LOCAL_DATA, LOCAL_OUTPUT
+    elif not os.path.isdir(data):
+        print('modelarts_entry_acc.py: error: --data_url {}: no such directory'.format(data),
+              file=sys.stderr)
+        return 2
+    command = ['bash', os.path.join(CODE_DIR, 'test', 'train_full_1p.sh'),
+               '--data_path=' + data, '--output_path=' + output] + extra
+    print('[CANN-Modelzoo] ' + ' '.join(command), flush=True)
+    status = subprocess.call(command, cwd=CODE_DIR)
+    if mox is not None:
+        mox.file.copy_parallel(src_url=LOCAL_OUTPUT, dst_url=args.train_url)
+    print('[CANN-Modelzoo] finished with exit code {}; results in {}'.format(
+        status, args.train_url), flush=True)
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,68 @@
+# Shared by the Ascend ModelZoo scripts test/train_*_1p.sh: arguments, the run, the summary.
+# Usage (from a script that sets perf_flag and default_steps):  source modelzoo_common.sh "$@"
+cur_path=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export RANK_SIZE=${RANK_SIZE:-1} RANK_ID=${RANK_ID:-0} JOB_ID=${JOB_ID:-10087}
+export DEVICE_ID=${DEVICE_ID:-0} ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
+Network="Transferring-GAN_ID1252_for_TensorFlow"
+data_path=""; output_path=""; train_steps="$default_steps"; batch_size=64
+preset=transfer_gan_cifar10; extra=()
+for para in "$@"; do
+  case $para in
+    --data_path=*) data_path=${para#*=} ;;
+    --output_path=*) output_path=${para#*=} ;;
+    --train_steps=*) train_steps=${para#*=} ;;
+    --train_epochs=*) ;;  # the template's flag; training length is --train_steps
+    --batch_size=*) batch_size=${para#*=} ;;
+    --preset=*) preset=${para#*=} ;;
+    --*=*) extra+=("${para%%=*}" "${para#*=}") ;;  # any gan_train.py setting
+    *) echo "[Error] unknown argument $para (expected --key=value)"; exit 1 ;;
+  esac
+done
+if [ -z "$data_path" ]; then
+  echo "[Error] para \"data_path\" must be configured"; exit 1
+fi
+output_path=${output_path:-$cur_path/output/$ASCEND_DEVICE_ID}
+mkdir -p "$output_path" || exit 1
+print_log="$output_path/train_${ASCEND_DEVICE_ID}.log"
+classifier="$data_path/inception/classify_image_graph_def.pb"  # the Ascend port's layout
+[ -f "$classifier" ] && extra+=(--classifier "$classifier" --EXPORT_AT_END true)
+[ -n "$train_steps" ] && extra+=(--ITERS "$train_steps")
+
+cd "$cur_path/.." || exit 1
+start_time=$(date +%s)
+${PYTHON:-python3} gan_train.py --preset "$preset" --data_path "$data_path" \
+  --output_path "$output_path/run" --batch_size "$batch_size" "${extra[@]}" > "$print_log" 2>&1
+status=$?
+e2e_time=$(( $(date +%s) - start_time ))
+[ $status -eq 0 ] || { echo "[Error] training failed ($status); see $print_log"; tail -3 "$print_log"; exit $status; }
+
+# The summary, from gan_train.py's log lines (step: ..., loss_d: ..., sec/step: ..., fps: ...).
+mean_of() { grep -o "$1: [-0-9.e]*" "$print_log" | tail -10 | awk '{s += $2; n++} END {if (n) printf "%.4f", s / n}'; }
+StepTime=$(mean_of 'sec/step')
+ActualFPS=$(mean_of 'fps')
+ActualLoss=$(grep -o 'loss_d: [-0-9.e]*' "$print_log" | tail -1 | awk '{print $2}')
+TrainAccuracy=$(grep 'Final Average Distances' "$print_log" | awk '{print $8}' | tail -1)
+TrainingTime=$e2e_time
+[ -n "$train_steps" ] && TrainingTime=$(awk -v t="$StepTime" -v n="$train_steps" 'BEGIN {printf "%.2f", t * n}')
+DeviceType=$(uname -m)
+CaseName="${Network}_bs${batch_size}_${RANK_SIZE}p_$([ "$perf_flag" = 1 ] && echo perf || echo acc)"
+grep -o 'loss_d: [-0-9.e]*' "$print_log" | awk '{print $2}' > "$output_path/${CaseName}_loss.txt"
+if ! grep -q "The model has been compiled on the Ascend AI processor" "$print_log"; then
+  echo "note: this run did not use an Ascend NPU"
+fi
+echo "Final Performance images/sec : $ActualFPS"
+echo "Final Performance sec/step : $StepTime"
+echo "Final Train Accuracy : ${TrainAccuracy:-None}"
+echo "E2E Training Duration sec : $e2e_time"
+{
+  echo "Network = ${Network}"
+  echo "RankSize = ${RANK_SIZE}"
+  echo "BatchSize = ${batch_size}"
+  echo "DeviceType = ${DeviceType}"
+  echo "CaseName = ${CaseName}"
+  echo "ActualFPS = ${ActualFPS}"
+  echo "TrainingTime = ${TrainingTime}"
+  echo "ActualLoss = ${ActualLoss}"
+  echo "TrainAccuracy = ${TrainAccuracy:-None}"
+  echo "E2ETrainingTime = ${e2e_time}"
+} > "$output_path/${CaseName}.log"

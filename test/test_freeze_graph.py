@@ -1,0 +1,134 @@
+"""freeze_graph.py: the frozen generator (and its ONNX) computes what the checkpoint does."""
+import importlib.util
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import freeze_graph
+import gan_train
+from conftest import new_session
+from models import transfer_gan
+from tflib import params
+from tflib.compat import tf
+
+TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1', '--ITERS', '2',
+        '--LOG_STEP', '1', '--device', 'cpu']
+HAS_ONNX = all(importlib.util.find_spec(m) for m in ('tf2onnx', 'onnxruntime'))
+
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    """A tiny trained conditional run (our format, with meta.json)."""
+    out = tmp_path_factory.mktemp('run')
+    assert gan_train.main(TINY + ['--output_path', str(out)]) == 0
+    return out
+
+
+def load_pb(path):
+    graph_def = tf.GraphDef()
+    with open(path, 'rb') as f:
+        graph_def.ParseFromString(f.read())
+    return graph_def
+
+
+def run_pb(path, z, labels):
+    with new_session() as session:
+        tf.import_graph_def(load_pb(path), name='')
+        return session.run('images:0', {'z:0': z, 'label:0': labels})
+
+
+def checkpoint_images(run_dir, z, labels, is_training=True):
+    """The generator rebuilt by hand from the run's config, restored with a plain Saver."""
+    import json
+    meta = json.loads((run_dir / 'meta.json').read_text())
+    cfg = transfer_gan.config(**dict(meta['config'], data_format='NHWC'))
+    with new_session() as session:
+        images = transfer_gan.generator(cfg, len(z), labels=tf.constant(labels),
+                                        noise=tf.constant(z), is_training=is_training)
+        tf.train.Saver(params.params_with_name('Generator')).restore(
+            session, str(run_dir / meta['checkpoint']))
+        return session.run(images)
+
+
+def inputs(n, seed=1):
+    rng = np.random.RandomState(seed)
+    return rng.randn(n, 128).astype(np.float32), rng.randint(0, 10, n).astype(np.int32)
+
+
+def test_frozen_generator_matches_the_checkpoint(run_dir, tmp_path, capsys):
+    pb = str(tmp_path / 'G.pb')
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', pb]) == 0
+    out = capsys.readouterr().out
+    assert 'max |difference| from the checkpoint' in out
+    assert 'atc --model={} --framework=3 --input_shape="z:100,128;label:100" ' \
+           '--out_nodes="images:0"'.format(pb) in out
+    for n in (7, 20):  # dynamic batch
+        z, labels = inputs(n)
+        got = run_pb(pb, z, labels)
+        assert got.shape == (n, 32, 32, 1)
+        np.testing.assert_allclose(got, checkpoint_images(run_dir, z, labels), atol=1e-5)
+
+
+def test_fixed_batch_and_moving_statistics(run_dir, tmp_path, capsys):
+    pb = str(tmp_path / 'G8.pb')
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', pb, '--batch', '8',
+                              '--bn_mode', 'moving']) == 0
+    assert 'input_shape="z:8,128;label:8"' in capsys.readouterr().out
+    z_node = [n for n in load_pb(pb).node if n.name == 'z'][0]
+    assert [d.size for d in z_node.attr['shape'].shape.dim] == [8, 128]
+    z, labels = inputs(8)
+    moving = run_pb(pb, z, labels)
+    np.testing.assert_allclose(moving, checkpoint_images(run_dir, z, labels, False), atol=1e-5)
+    assert np.abs(moving - checkpoint_images(run_dir, z, labels, True)).max() > 1e-3
+
+
+@pytest.mark.skipif(not HAS_ONNX, reason='tf2onnx and onnxruntime are not installed here')
+def test_onnx_export(run_dir, tmp_path, capsys):
+    import onnxruntime
+    pb, onnx = str(tmp_path / 'G.pb'), str(tmp_path / 'G.onnx')
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', pb, '--onnx', onnx]) == 0
+    assert 'G.onnx max |difference| from the checkpoint' in capsys.readouterr().out
+    z, labels = inputs(12)
+    session = onnxruntime.InferenceSession(onnx, providers=['CPUExecutionProvider'])
+    got = session.run(['images:0'], {'z:0': z, 'label:0': labels})[0]
+    np.testing.assert_allclose(got, run_pb(pb, z, labels), atol=1e-4)
+
+
+def test_a_bare_checkpoint_is_described_by_a_preset(run_dir, tmp_path, capsys):
+    """The authors' checkpoints come without meta.json: --preset and overrides describe them."""
+    bare = tmp_path / 'transfer_model'
+    bare.mkdir()
+    for name in os.listdir(str(run_dir / 'checkpoints')):
+        if name.startswith('model.ckpt-2.'):
+            shutil.copy(str(run_dir / 'checkpoints' / name),
+                        str(bare / name.replace('model.ckpt-2', 'wgan-gp.model')))
+    prefix = str(bare / 'wgan-gp.model')
+    code = freeze_graph.main(['--ckpt', prefix, '--output', str(tmp_path / 'G.pb')])
+    assert code == 2
+    assert 'no meta.json beside this checkpoint; describe its model with --preset' in \
+        capsys.readouterr().err
+    assert freeze_graph.main(['--ckpt', prefix, '--output', str(tmp_path / 'G.pb'), '--preset',
+                              'quickstart', '--DIM_G', '4', '--DIM_D', '4']) == 0
+    z, labels = inputs(5)
+    np.testing.assert_allclose(run_pb(str(tmp_path / 'G.pb'), z, labels),
+                               checkpoint_images(run_dir, z, labels), atol=1e-5)
+    code = freeze_graph.main(['--ckpt', prefix, '--output', str(tmp_path / 'G.pb'), '--preset',
+                              'quickstart'])
+    assert code == 2
+    assert 'does not fit this generator' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flags,message', [
+    (['--ckpt', '/nonexistent/run'], '/nonexistent/run: no such checkpoint'),
+    (['--ckpt', '{run}', '--DIM_G', '8'], 'the checkpoint fixes DIM_G'),
+    (['--ckpt', '{run}', '--bogus', '1'], 'unknown flag --bogus'),
+])
+def test_bad_arguments(run_dir, tmp_path, capsys, flags, message):
+    flags = [f.format(run=run_dir) for f in flags]
+    assert freeze_graph.main(flags + ['--output', str(tmp_path / 'G.pb')]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('freeze_graph.py: error: ') and err.count('\n') == 1
+    assert message in err
+    assert not (tmp_path / 'G.pb').exists()

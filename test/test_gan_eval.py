@@ -1,0 +1,97 @@
+"""gan_eval.py, the built-in digit classifier, and scoring / export from gan_train.py."""
+import importlib.util
+
+import numpy as np
+import pytest
+
+import datasets
+import gan_eval
+import gan_train
+from tflib.metrics import classifier, digits
+
+TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1',
+        '--LOG_STEP', '1', '--device', 'cpu']
+HAS_ONNX = all(importlib.util.find_spec(m) for m in ('tf2onnx', 'onnxruntime'))
+
+
+def score_line(out):
+    return [l for l in out.splitlines() if l.startswith('Final Average Distances')][-1]
+
+
+def test_built_in_digit_classifier_is_accurate():
+    test = datasets.get('mnist_builtin')('', 32, 3, 'test')
+    pixels, labels = test.read(np.arange(len(test)))
+    model = classifier.FrozenClassifier(gan_eval.DIGIT_CLASSIFIER)
+    features, probs = model.run(pixels.astype(np.float32))
+    model.close()
+    assert features.shape == (1000, digits.N_FEATURES)
+    assert np.mean(probs.argmax(1) == labels) >= 0.95
+
+
+def test_digit_classifier_training_writes_the_interface(tmp_path):
+    path = str(tmp_path / 'digits.pb')
+    accuracy = digits.train(path, steps=30, log=lambda _: None)
+    assert 0. <= accuracy <= 1.
+    features, probs = classifier.FrozenClassifier(path).run(
+        np.zeros((3, 28, 28, 3), np.float32))
+    assert features.shape == (3, digits.N_FEATURES) and probs.shape == (3, 10)
+
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    """A tiny run that scores during training and, at the end, scores and exports."""
+    out = tmp_path_factory.mktemp('run')
+    code = gan_train.main(TINY + ['--ITERS', '2', '--INCEPTION_FREQUENCY', '1', '--N_INCEPTION',
+                                  '200', '--EXPORT_AT_END', 'true', '--output_path', str(out)])
+    assert code == 0
+    return out
+
+
+def test_training_scores_and_exports(run_dir, capsys):
+    assert (run_dir / 'generator.pb').exists()
+    assert (run_dir / 'generator.onnx').exists() == HAS_ONNX
+
+
+def test_eval_from_checkpoint_pb_and_onnx_agree(run_dir, tmp_path, capsys):
+    lines = []
+    sources = [str(run_dir), str(run_dir / 'generator.pb')]
+    if HAS_ONNX:
+        sources.append(str(run_dir / 'generator.onnx'))
+    for i, source in enumerate(sources):
+        out_dir = tmp_path / str(i)
+        assert gan_eval.main(['--ckpt', source, '--n', '300', '--output_dir', str(out_dir)]) == 0
+        line = score_line(capsys.readouterr().out)
+        assert line.startswith('Final Average Distances : inception_300 score : ')
+        lines.append(line)
+        saved = np.load(str(out_dir / 'images.npz'))['images']
+        assert saved.shape == (300, 32, 32, 1) and saved.dtype == np.uint8
+        assert (out_dir / 'eval_grid.png').exists()
+    scores = [float(l.split()[7]) for l in lines]
+    assert max(scores) - min(scores) < 1e-3, lines  # the same images, whatever the format
+    assert 1. <= scores[0] <= 10.
+
+
+def test_fid_and_kid_against_real_statistics(run_dir, tmp_path, capsys):
+    stats = str(tmp_path / 'digits.npz')
+    assert gan_eval.main(['--make_stats', stats, '--split', 'test']) == 0
+    saved = np.load(stats)
+    assert saved['mu'].shape == (digits.N_FEATURES,) and len(saved['features']) == 1000
+    assert gan_eval.main(['--ckpt', str(run_dir), '--n', '200', '--fid_stats', stats,
+                          '--output_dir', str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    fid = float([l for l in out.splitlines() if l.startswith('FID: ')][0].split()[1])
+    assert fid > 0
+    assert any(l.startswith('KID: ') for l in out.splitlines())
+
+
+@pytest.mark.parametrize('flags,message', [
+    (['--ckpt', '/nonexistent'], '/nonexistent: no such checkpoint'),
+    (['--ckpt', '{run}', '--classifier', '/no/inception.pb'], '/no/inception.pb: no such '
+                                                              'classifier graph'),
+    ([], 'give --ckpt to score a generator or --make_stats'),
+])
+def test_bad_arguments(run_dir, capsys, flags, message):
+    flags = [f.format(run=run_dir) for f in flags]
+    assert gan_eval.main(flags + ['--n', '100']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('gan_eval.py: error: ') and message in err

@@ -1,0 +1,100 @@
+"""Scores against NumPy references, and the frozen-classifier scorer on a stand-in graph."""
+import numpy as np
+import pytest
+
+from conftest import new_session, write_standin_classifier
+from tflib.compat import tf
+from tflib.metrics import classifier, scores
+
+
+def softmax(logits):
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def entropy(p, axis=-1):
+    return -np.sum(p * np.log(p), axis=axis)
+
+
+def test_inception_score_matches_the_entropy_form():
+    """exp(E KL(p(y|x) || p(y))) = exp(H(p(y)) - E H(p(y|x))), split by split."""
+    probs = softmax(np.random.RandomState(0).randn(1000, 10) * 3)
+    mean, std = scores.inception_score(probs, splits=10)
+    per_split = [np.exp(entropy(part.mean(0)) - entropy(part).mean())
+                 for part in np.split(probs, 10)]
+    assert mean == pytest.approx(np.mean(per_split), rel=1e-10)
+    assert std == pytest.approx(np.std(per_split), rel=1e-8)
+
+
+def test_inception_score_extremes():
+    confident = softmax(np.eye(10)[np.arange(1000) % 10] * 50.)
+    assert scores.inception_score(confident)[0] == pytest.approx(10., rel=1e-6)
+    same = softmax(np.tile(np.random.RandomState(1).randn(1, 10), (500, 1)))
+    assert scores.inception_score(same) == pytest.approx((1., 0.), abs=1e-9)
+
+
+def test_fid():
+    rng = np.random.RandomState(0)
+    x = rng.randn(500, 8) @ rng.randn(8, 8)
+    mu, sigma = scores.statistics(x)
+    assert scores.frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0., abs=1e-6)
+    # Diagonal covariances: sum (sqrt(s1) - sqrt(s2))^2 + ||mu1 - mu2||^2.
+    s1, s2 = np.array([1., 4., 9.]), np.array([4., 1., 1.])
+    m1, m2 = np.zeros(3), np.array([1., 2., 0.])
+    expected = np.sum((np.sqrt(s1) - np.sqrt(s2)) ** 2) + 5.
+    assert scores.frechet_distance(m1, np.diag(s1), m2, np.diag(s2)) == pytest.approx(expected)
+    with pytest.raises(ValueError, match='FID statistics disagree in size'):
+        scores.frechet_distance(m1, np.diag(s1), mu, sigma)
+
+
+def test_kid_is_unbiased_mmd():
+    rng = np.random.RandomState(0)
+    real, fake = rng.randn(60, 5), rng.randn(60, 5) + 0.5
+    mean, _ = scores.kernel_inception_distance(real, fake, n_subsets=1, subset_size=60)
+    k = lambda a, b: (a @ b.T / 5. + 1) ** 3
+    m = 60
+    reference = ((k(real, real).sum() - np.trace(k(real, real))) / (m * (m - 1)) +
+                 (k(fake, fake).sum() - np.trace(k(fake, fake))) / (m * (m - 1)) -
+                 2 * k(real, fake).mean())
+    assert mean == pytest.approx(reference)
+    same, _ = scores.kernel_inception_distance(rng.randn(400, 5), rng.randn(400, 5),
+                                               n_subsets=20, subset_size=200)
+    assert abs(same) < 0.1 * mean
+
+
+def test_frozen_classifier_scores_in_batches(tmp_path, rng):
+    path = write_standin_classifier(tmp_path / 'classify_image_graph_def.pb')
+    pixels = rng.randint(0, 256, (250, 20, 20, 3)).astype(np.float32)
+    model = classifier.FrozenClassifier(path, batch_size=100)
+    features, probs = model.run(pixels)
+    model.close()
+    assert features.shape == (250, 16) and probs.shape == (250, 10)
+    np.testing.assert_allclose(probs.sum(1), 1., rtol=1e-5)
+    # The graph as shipped takes one image per run: the batched scorer agrees with it.
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString(open(path, 'rb').read())
+    with new_session() as session:
+        tf.import_graph_def(graph_def, name='')
+        one = [session.run(['pool_3:0', 'softmax:0'], {'ExpandDims:0': pixels[i:i + 1]})
+               for i in (0, 137, 249)]
+    for (f, p), i in zip(one, (0, 137, 249)):
+        np.testing.assert_allclose(features[i], f.reshape(-1), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(probs[i], p[0], rtol=1e-4, atol=1e-6)
+
+
+def test_to_pixels():
+    grey = np.array([-1., 0., 1.]).reshape(1, 1, 3, 1)
+    pixels = classifier.to_pixels(grey)
+    assert pixels.shape == (1, 1, 3, 3)
+    assert pixels[0, 0, :, 0].tolist() == [0., 127., 255.]
+
+
+def test_bad_classifier_graphs(tmp_path):
+    with pytest.raises(classifier.ScorerError, match='nothing.pb: no such classifier graph'):
+        classifier.FrozenClassifier(str(tmp_path / 'nothing.pb'))
+    (tmp_path / 'garbage.pb').write_bytes(b'\x00\xffnot a graph' * 10)
+    with pytest.raises(classifier.ScorerError, match='garbage.pb: not a frozen TensorFlow'):
+        classifier.FrozenClassifier(str(tmp_path / 'garbage.pb'))
+    path = write_standin_classifier(tmp_path / 'other.pb')
+    with pytest.raises(classifier.ScorerError, match='other.pb: the graph lacks'):
+        classifier.FrozenClassifier(path, features='mixed_10/join:0')

@@ -1,0 +1,56 @@
+"""The Ascend ModelZoo scripts and the ModelArts entry, run on CPU on a tiny dataset."""
+import os
+import subprocess
+import sys
+
+from conftest import write_cifar
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ['--DIM_G=4', '--DIM_D=4', '--N_CRITIC=1', '--LOG_STEP=1', '--device=cpu']
+FIELDS = ('ActualFPS', 'TrainingTime', 'ActualLoss', 'E2ETrainingTime')
+
+
+def run(command, **kwargs):
+    env = dict(os.environ, PYTHON=sys.executable)
+    return subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+
+
+def summary(path):
+    with open(path) as f:
+        return dict(line.strip().split(' = ', 1) for line in f if ' = ' in line)
+
+
+def test_performance_script_writes_a_numeric_summary(tmp_path):
+    write_cifar(tmp_path / 'data', n=4)
+    out = tmp_path / 'out'
+    result = run(['bash', 'test/train_performance_1p.sh', '--data_path=%s' % (tmp_path / 'data'),
+                  '--output_path=%s' % out, '--train_steps=2', '--batch_size=4'] + TINY)
+    assert result.returncode == 0, result.stdout
+    case = 'Transferring-GAN_ID1252_for_TensorFlow_bs4_1p_perf'
+    fields = summary(str(out / (case + '.log')))
+    assert fields['CaseName'] == case and fields['BatchSize'] == '4' and fields['RankSize'] == '1'
+    for key in FIELDS:
+        float(fields[key])  # every summary figure is a number
+    assert 'Final Performance sec/step :' in result.stdout
+    losses = (out / (case + '_loss.txt')).read_text().split()
+    assert len(losses) == 2 and all(float(v) == float(v) for v in losses)
+
+
+def test_scripts_reject_missing_data_path():
+    result = run(['bash', 'test/train_full_1p.sh'])
+    assert result.returncode == 1 and 'data_path" must be configured' in result.stdout
+
+
+def test_modelarts_entry_runs_the_full_script_on_local_paths(tmp_path):
+    write_cifar(tmp_path / 'data', n=4)
+    result = run([sys.executable, 'modelarts_entry_acc.py', '--data_url', str(tmp_path / 'data'),
+                  '--train_url', str(tmp_path / 'train_url'), '--train_steps=1',
+                  '--batch_size=4'] + TINY)
+    assert result.returncode == 0, result.stdout
+    case = 'Transferring-GAN_ID1252_for_TensorFlow_bs4_1p_acc'
+    float(summary(str(tmp_path / 'train_url' / (case + '.log')))['ActualLoss'])
+    assert (tmp_path / 'train_url' / 'run' / 'meta.json').exists()
+    missing = run([sys.executable, 'modelarts_entry_acc.py', '--data_url', '/nonexistent'])
+    assert missing.returncode == 2 and '--data_url /nonexistent: no such directory' in \
+        missing.stdout

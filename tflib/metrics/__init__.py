@@ -1,0 +1,1 @@
+"""Sample-quality scores from a frozen classifier: Inception Score, FID and KID."""

@@ -1,0 +1,71 @@
+"""A frozen classifier graph (.pb) loaded by tensor names, scoring images in batches.
+
+The defaults are inception-2015-12-05's ``classify_image_graph_def.pb``: images go in at
+``ExpandDims:0`` (float, 0..255, any size; the graph resizes them itself), features come from
+``pool_3:0`` and the logits are pool_3 times the weight matrix of ``softmax/logits/MatMul``,
+as improved_wgan_training's Inception Score computes them. The input is re-mapped to a batched
+placeholder, so every run call scores a whole batch (the Ascend port scored at batch size 1).
+"""
+import os
+
+import numpy as np
+
+from tflib.compat import tf
+
+INCEPTION = {'input': 'ExpandDims:0', 'features': 'pool_3:0',
+             'logits': 'softmax/logits/MatMul'}
+
+
+class ScorerError(ValueError):
+    """The classifier graph file is missing, is not a graph, or lacks the named tensors."""
+
+
+def to_pixels(images):
+    """Generator images in [-1, 1] (NHWC) -> the classifier's 0..255 RGB, as the original
+    (``((x + 1) * (255.99 / 2)).astype('int32')``); grey images get three channels."""
+    pixels = ((np.asarray(images) + 1.) * (255.99 / 2)).astype(np.int32).astype(np.float32)
+    return np.repeat(pixels, 3, axis=3) if pixels.shape[3] == 1 else pixels
+
+
+class FrozenClassifier(object):
+
+    def __init__(self, path, input=INCEPTION['input'], features=INCEPTION['features'],
+                 logits=INCEPTION['logits'], batch_size=100):
+        if not os.path.isfile(path):
+            raise ScorerError('{}: no such classifier graph (a frozen .pb)'.format(path))
+        graph_def = tf.GraphDef()
+        try:
+            with open(path, 'rb') as f:
+                graph_def.ParseFromString(f.read())
+        except Exception as error:  # protobuf's DecodeError and friends
+            raise ScorerError('{}: not a frozen TensorFlow graph ({})'.format(
+                path, type(error).__name__))
+        if not graph_def.node:  # older protobufs parse some garbage as an empty message
+            raise ScorerError('{}: not a frozen TensorFlow graph (no nodes)'.format(path))
+        self.path, self.batch_size = path, batch_size
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.images = tf.placeholder(tf.float32, [None, None, None, 3], name='images')
+            try:
+                pool, matmul = tf.import_graph_def(
+                    graph_def, input_map={input: self.images}, name='classifier',
+                    return_elements=[features, logits])
+            except (ValueError, KeyError) as error:
+                raise ScorerError('{}: the graph lacks {} ({})'.format(
+                    path, ', '.join((input, features, logits)), str(error).splitlines()[0]))
+            self.features = tf.reshape(pool, [-1, int(pool.shape[-1])])
+            self.probs = tf.nn.softmax(tf.matmul(self.features, matmul.inputs[1]))
+        self.session = tf.Session(graph=self.graph)
+
+    def run(self, pixels):
+        """(features [N, F], class probabilities [N, K]) of 0..255 RGB images [N, H, W, 3]."""
+        features, probs = [], []
+        for start in range(0, len(pixels), self.batch_size):
+            f, p = self.session.run([self.features, self.probs],
+                                    {self.images: pixels[start:start + self.batch_size]})
+            features.append(f)
+            probs.append(p)
+        return np.concatenate(features), np.concatenate(probs)
+
+    def close(self):
+        self.session.close()

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from tflib.compat import tf
+from tflib.metrics.scores import softmax
 
 INCEPTION = {'input': 'ExpandDims:0', 'features': 'pool_3:0',
              'logits': 'softmax/logits/MatMul'}
@@ -54,18 +55,19 @@ class FrozenClassifier(object):
                 raise ScorerError('{}: the graph lacks {} ({})'.format(
                     path, ', '.join((input, features, logits)), str(error).splitlines()[0]))
             self.features = tf.reshape(pool, [-1, int(pool.shape[-1])])
-            self.probs = tf.nn.softmax(tf.matmul(self.features, matmul.inputs[1]))
+            self.logits = tf.matmul(self.features, matmul.inputs[1])
         self.session = tf.Session(graph=self.graph)
 
     def run(self, pixels):
-        """(features [N, F], class probabilities [N, K]) of 0..255 RGB images [N, H, W, 3]."""
-        features, probs = [], []
+        """(features [N, F], class probabilities [N, K] in float64) of 0..255 RGB images
+        [N, H, W, 3]."""
+        features, logits = [], []
         for start in range(0, len(pixels), self.batch_size):
-            f, p = self.session.run([self.features, self.probs],
+            f, l = self.session.run([self.features, self.logits],
                                     {self.images: pixels[start:start + self.batch_size]})
             features.append(f)
-            probs.append(p)
-        return np.concatenate(features), np.concatenate(probs)
+            logits.append(l)
+        return np.concatenate(features), softmax(np.concatenate(logits))
 
     def close(self):
         self.session.close()

@@ -5,15 +5,26 @@ from scipy import linalg
 
 def inception_score(probs, splits=10):
     """Inception Score (Salimans et al. 2016) as improved_wgan_training computes it:
-    exp(E_x KL(p(y|x) || p(y))) on each of ``splits`` consecutive parts; (mean, std)."""
+    exp(E_x KL(p(y|x) || p(y))) on each of ``splits`` consecutive parts; (mean, std).
+    A probability of exactly 0 contributes 0 (the limit of p log p), where the original
+    gives NaN; otherwise the two agree."""
     probs = np.asarray(probs, np.float64)
     n = len(probs)
     scores = []
     for i in range(splits):
         part = probs[i * n // splits:(i + 1) * n // splits]
-        kl = part * (np.log(part) - np.log(np.mean(part, 0, keepdims=True)))
+        with np.errstate(divide='ignore', invalid='ignore'):
+            kl = part * (np.log(part) - np.log(np.mean(part, 0, keepdims=True)))
+        kl[part == 0] = 0.
         scores.append(np.exp(np.mean(np.sum(kl, 1))))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def softmax(logits):
+    """Class probabilities in float64, so confident predictions do not round to exactly 0."""
+    logits = np.asarray(logits, np.float64)
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
 
 
 def statistics(features):

@@ -200,11 +200,12 @@ def train(model, cfg, explicit):
         with Stop() as stop:
             run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta))
             run.loop(stop)
-            if cfg['EXPORT_AT_END'] and run.step == model_cfg['ITERS']:
+            finished = cfg['EXPORT_AT_END'] and not stop.signal
+            if finished:
                 run.score(final=True)
             run.close()
     report_outputs(cfg['output_path'])
-    if cfg['EXPORT_AT_END'] and run.step == model_cfg['ITERS']:
+    if finished:
         export(cfg['output_path'])
 
 

@@ -17,10 +17,6 @@ def data_format():
     return _format[-1]
 
 
-def set_data_format(fmt):
-    _format[-1] = check(fmt)
-
-
 @contextlib.contextmanager
 def using(fmt):
     """Build the ops inside the block in layout ``fmt``."""

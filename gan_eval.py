@@ -109,6 +109,12 @@ def inception_label(n):
     return 'inception_{}'.format('{}k'.format(n // 1000) if n % 1000 == 0 else n)
 
 
+def inception_line(n, mean, std):
+    """The Ascend port's score line, which test/*.sh parse (with the real N)."""
+    label = inception_label(n)
+    return 'Final Average Distances : {} score : {} {}_std: {}'.format(label, mean, label, std)
+
+
 def evaluate(args, flags):
     sampler = Sampler(args.ckpt, args.preset, flags)
     generated = sampler.sample(args.n, args.batch)
@@ -124,8 +130,7 @@ def evaluate(args, flags):
                                         batch_size=args.batch)
     features, probs = model.run(classifier.to_pixels(generated))
     mean, std = scores.inception_score(probs)
-    label = inception_label(args.n)
-    print('Final Average Distances : {} score : {} {}_std: {}'.format(label, mean, label, std))
+    print(inception_line(args.n, mean, std))
     if args.fid_stats:
         stats = load_stats(args.fid_stats)
         mu, sigma = scores.statistics(features)

@@ -200,12 +200,12 @@ def train(model, cfg, explicit):
         with Stop() as stop:
             run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta))
             run.loop(stop)
-            finished = cfg['EXPORT_AT_END'] and not stop.signal
-            if finished:
+            export_now = cfg['EXPORT_AT_END'] and not stop.signal  # finished or out of time
+            if export_now:
                 run.score(final=True)
             run.close()
     report_outputs(cfg['output_path'])
-    if finished:
+    if export_now:
         export(cfg['output_path'])
 
 
@@ -287,11 +287,10 @@ class Run(object):
                                     for _ in range(-(-n // N_SAMPLES))])[:n]
         mean, std = scores.inception_score(self.classifier.run(
             classifier.to_pixels(generated))[1])
-        label = gan_eval.inception_label(n)
         if final:
-            print('Final Average Distances : {} score : {} {}_std: {}'.format(
-                label, mean, label, std))
+            print(gan_eval.inception_line(n, mean, std))
         else:
+            label = gan_eval.inception_label(n)
             print('inception at step {}: {} score : {:.4f} {}_std: {:.4f}'.format(
                 self.step, label, mean, label, std))
         self.writer.add_summary(tf.Summary(value=[

@@ -3,6 +3,7 @@
 npu_bridge cannot be installed off Ascend; the NPU wrapping test stands a recording double in
 for it to check our calls (which optimizer wraps which, with which manager settings) — it
 proves the wiring, not the adapter."""
+import importlib.util
 import sys
 import types
 
@@ -14,7 +15,7 @@ from models import transfer_gan
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
 
-NPU_AVAILABLE = device.importlib.util.find_spec('npu_bridge') is not None
+NPU_AVAILABLE = importlib.util.find_spec('npu_bridge') is not None
 
 
 def test_resolve():

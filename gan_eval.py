@@ -1,4 +1,5 @@
-"""Score a generator: Inception Score, FID and KID from a frozen classifier.
+"""Score a generator: Inception Score, FID and KID from a frozen classifier, and the Gaussian
+Parzen-window log-likelihood of real digits.
 
     python gan_eval.py --ckpt output/quickstart                        # digits: built-in classifier
     python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
@@ -6,6 +7,8 @@
     python gan_eval.py --ckpt G.pb | G.onnx ...                         # frozen generators too
     python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
         --classifier classify_image_graph_def.pb                        # real statistics for FID
+    python gan_eval.py --ckpt output/cgan --parzen --dataset mnist --data_path MNIST_DIR
+                                                  # + Parzen log-likelihood (CGAN's score)
 
 Images come in batches with labels cycling through the classes when the model is conditional;
 a grid of the first 100 and all images (uint8, ``images.npz``) go to --output_dir. Scores print
@@ -21,7 +24,7 @@ import datasets
 from tflib import checkpoints, cli, files, images, inference
 from tflib.compat import tf
 from tflib.config import ConfigError
-from tflib.metrics import classifier, scores
+from tflib.metrics import classifier, parzen, scores
 
 PROGRAM = 'gan_eval.py'
 DIGIT_CLASSIFIER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
@@ -44,6 +47,15 @@ def parse(argv):
     parser.add_argument('--data_path', default='')
     parser.add_argument('--split', default='train')
     parser.add_argument('--image_size', type=int, default=32)
+    parser.add_argument('--parzen', action='store_true',
+                        help='also the Parzen-window log-likelihood of --dataset (CGAN, MNIST)')
+    parser.add_argument('--parzen_protocol', choices=parzen.PROTOCOLS, default='paper',
+                        help='paper: sigma on held-out training images, scored on the test '
+                             'split; seed: both from the training images (MindSpore CGAN)')
+    parser.add_argument('--parzen_validation', type=int, default=parzen.VALIDATION_LIMIT,
+                        help='at most this many validation images choose sigma (paper)')
+    parser.add_argument('--parzen_size', type=int, default=28,
+                        help='images are compared at this size (MNIST: 28, d = 784)')
     parser.add_argument('--debug', action='store_true')
     return parser.parse_known_args(argv)
 
@@ -78,7 +90,7 @@ class Sampler(object):
                 inference.generator_graph(model, cfg)
                 inference.restore_generator(self.session, prefix)
                 self.z_dim, self.conditional = cfg['Z_DIM'], cfg.get('CONDITIONAL', False)
-                self.n_classes = cfg['N_CLASSES']
+                self.n_classes = cfg.get('N_CLASSES', 0)
 
     def sample(self, n, batch, seed=0):
         rng = np.random.RandomState(seed)
@@ -139,9 +151,31 @@ def evaluate(args, flags):
         if 'features' in stats:
             kid, kid_std = scores.kernel_inception_distance(stats['features'], features)
             print('KID: {:.6f} +- {:.6f}'.format(kid, kid_std))
+    results = {'inception_score': mean, 'inception_std': std}
+    if args.parzen:
+        results['parzen'] = parzen_score(args, generated)
     print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),
                                         os.path.join(out, 'images.npz')))
-    return {'inception_score': mean, 'inception_std': std}
+    return results
+
+
+def parzen_score(args, generated):
+    """Log-likelihood of --dataset's images under a Parzen window on the generated ones, all in
+    [0, 1] at --parzen_size (the seed bilinearly resizes its 32x32 samples to MNIST's 28x28)."""
+    load = datasets.get(args.dataset)
+    size, channels = args.parzen_size, generated.shape[3]
+    splits = ('train', 'test') if args.parzen_protocol == 'paper' else ('train',)
+    real = []
+    for split in splits:
+        source = load(args.data_path, size, channels, split)
+        real.append(source.read(np.arange(len(source)))[0].reshape(len(source), -1) / 255.)
+    validation, test = parzen.protocol_points(args.parzen_protocol, real[0], real[-1],
+                                              args.parzen_validation)
+    samples = images.resize_float(generated, size) * .5 + .5
+    result = parzen.score(samples.reshape(len(samples), -1), test, validation)
+    print('{}, protocol {}, {} validation points'.format(
+        parzen.format_score(result), args.parzen_protocol, len(validation)))
+    return result
 
 
 def load_stats(path):

@@ -7,6 +7,7 @@
 A rerun with the same --output_path resumes from its latest checkpoint. --finetune_from CKPT
 starts a new run from another run's (or the authors') model weights.
 """
+import functools
 import importlib.util
 import os
 import signal
@@ -21,6 +22,7 @@ import freeze_graph
 import gan_eval
 import models
 from tflib import checkpoints, cli, device, files, images, logs, params
+from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError, describe, parse_flags
 from tflib.metrics import classifier, scores
@@ -44,6 +46,7 @@ TRAIN_DEFAULTS = {
     'SAVE_SAMPLES_STEP': 1000,        # sample grid and loss curve
     'CHECKPOINT_STEP': 1000,
     'keep_checkpoints': 5,
+    'EPOCHS': 0.,                     # when > 0, sets ITERS: passes over the data by critic batches
     'MAX_MINUTES': 0.,                # stop (with a checkpoint) after this long; 0: no limit
     'INCEPTION_FREQUENCY': 0,         # Inception Score every K generator steps (0: never)
     'N_INCEPTION': 10000,             # images per score (the port: 50,000)
@@ -51,6 +54,7 @@ TRAIN_DEFAULTS = {
     'EXPORT_AT_END': False,           # score, then freeze G to generator.pb / .onnx at the end
     'finetune_from': '',              # checkpoint whose model weights start a new run
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes
+    'fused_step': True,               # a generator iteration in one session call (tflib/gan.py)
     'debug': False,                   # tracebacks instead of one-line errors
 }
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError,
@@ -75,11 +79,17 @@ def settings(argv):
         print(__doc__)
         print('presets: {}\n\nsettings (preset {}, model {}):\n{}'.format(
             ', '.join(configs.names()), preset, model_name, describe(defaults)))
+        aliases = getattr(model, 'FLAG_ALIASES', {})
+        if aliases:
+            print('also accepted: {}'.format(', '.join('--{} (--{})'.format(a, k) for a, k in
+                                                       sorted(aliases.items()))))
         sys.exit(0)
-    overrides = parse_flags(argv, defaults)
+    overrides = parse_flags(argv, defaults, getattr(model, 'FLAG_ALIASES', None))
     cfg = dict(defaults)
     cfg.update(preset_cfg)
     cfg.update(overrides)
+    if 'ITERS' in overrides and 'EPOCHS' not in overrides:
+        cfg['EPOCHS'] = 0.  # an explicit --ITERS outranks a preset's epochs
     cfg['model'] = model_name
     return model, cfg, set(preset_cfg) | set(overrides)
 
@@ -172,12 +182,17 @@ def train(model, cfg, explicit):
     with graph.as_default():
         tf.set_random_seed(cfg['seed'])
         source = load_data(cfg, model_cfg)
+        if cfg['EPOCHS']:
+            model_cfg['ITERS'] = gan_lib.iterations_for_epochs(
+                cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
+                functools.partial(model.critic_steps, model_cfg))
+            print('{} epochs of {} images: {} generator steps'.format(
+                cfg['EPOCHS'], len(source), model_cfg['ITERS']))
         start = meta['step'] if meta else 0
-        real, labels = datasets.batches(source, model_cfg['batch_size'], cfg['seed'] + start,
-                                        cfg['DEQUANTIZE'])
-        gan = model.build(model_cfg, real, labels if model_cfg.get('CONDITIONAL') else None,
-                          wrap_optimizer=lambda opt: device.wrap_optimizer(
-                              opt, dev, cfg['mixed_precision']))
+        next_batch = datasets.batches(source, model_cfg['batch_size'], cfg['seed'] + start,
+                                      cfg['DEQUANTIZE'])
+        gan = model.build(model_cfg, next_batch, wrap_optimizer=lambda opt: device.wrap_optimizer(
+            opt, dev, cfg['mixed_precision']), seed=cfg['seed'])
         samples = (sample_op(gan, model_cfg, cfg['seed']), sample_op(gan, model_cfg))
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
         init = tf.global_variables_initializer()
@@ -242,9 +257,15 @@ class Run(object):
             os.path.abspath(self.out)))
 
     def train_step(self, fetch_metrics):
-        """One generator iteration: its critic steps, then the generator step."""
+        """One generator iteration: its critic steps, then the generator step; in one session
+        call where the model's fused op covers this step's critic steps."""
         run, gan = self.session.run, self.gan
-        for _ in range(gan.critic_steps(self.step) - 1):
+        n_critic = gan.critic_steps(self.step)
+        if self.cfg['fused_step'] and n_critic == gan.fused_critic_steps:
+            _, values = run([gan.train_op, gan.train_metrics if fetch_metrics else {}])
+            self.step += 1
+            return values
+        for _ in range(n_critic - 1):
             run(gan.disc_train_op)
         _, values = run([gan.disc_train_op, gan.disc_metrics if fetch_metrics else {}])
         _, gen_values = run([gan.gen_train_op, gan.gen_metrics if fetch_metrics else {}])

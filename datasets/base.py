@@ -73,8 +73,9 @@ def fit_array(images, size, channels):
 
 
 def batches(source, batch_size, seed=0, dequantize=False):
-    """Endless (images, labels) batch tensors from ``source``: float32 [B, H, W, C] in [-1, 1]
-    and int32 [B]. With ``dequantize``, uniform noise of one grey level is added, as
+    """``next_batch()``: each call a new (images, labels) pair of tensors that draws the next
+    batch of the endless, per-epoch shuffled stream from ``source``: float32 [B, H, W, C] in
+    [-1, 1] and int32 [B]. With ``dequantize``, uniform noise of one grey level is added, as
     gan_cifar_resnet.py does (images then lie in [-1, 1))."""
     n = len(source)
     if n < batch_size:
@@ -99,4 +100,4 @@ def batches(source, batch_size, seed=0, dequantize=False):
     dataset = tf.data.Dataset.from_generator(generate, (tf.uint8, tf.int32),
                                              (tf.TensorShape(shape), tf.TensorShape(shape[:1])))
     dataset = dataset.map(to_float).prefetch(4)
-    return tf.data.make_one_shot_iterator(dataset).get_next()
+    return tf.data.make_one_shot_iterator(dataset).get_next

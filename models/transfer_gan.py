@@ -12,9 +12,10 @@ import functools
 
 from tflib import layout, losses, params
 from tflib.compat import tf
-from tflib.config import ConfigError
-from tflib.gan import GANGraph
+from tflib.config import ConfigError, merged
+from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
 from tflib.ops import batchnorm, cond_batchnorm, layernorm
+from tflib.ops.activations import relu
 from tflib.ops.conv2d import Conv2D
 from tflib.ops.linear import Linear
 from tflib.ops.resample import ConvMeanPool, MeanPoolConv, UpsampleConv
@@ -63,10 +64,7 @@ _FLAVOURS = {
 
 def config(**overrides):
     """DEFAULTS with ``overrides``, checked; raises ConfigError naming the offending key."""
-    unknown = sorted(set(overrides) - set(DEFAULTS))
-    if unknown:
-        raise ConfigError('unknown transfer_gan config key(s): {}'.format(', '.join(unknown)))
-    cfg = dict(DEFAULTS, **overrides)
+    cfg = merged('transfer_gan', DEFAULTS, overrides)
     if cfg['ARCH'] not in ARCHS:
         raise ConfigError('ARCH must be one of {}, got {!r}'.format(ARCHS, cfg['ARCH']))
     factor = 2 ** _FLAVOURS[cfg['ARCH']]['upsamplings']
@@ -78,6 +76,10 @@ def config(**overrides):
                          'scored on')
     layout.check(cfg['data_format'])
     return cfg
+
+
+def critic_steps(cfg, step):
+    return cfg['N_CRITIC']
 
 
 def _normalizer(cfg, labels, is_training, update_moving_stats):
@@ -112,9 +114,9 @@ def _residual_block(flavour, normalize, name, input_dim, output_dim, x, resample
     else:
         shortcut = shortcut_conv(name + '.Shortcut', input_dim, output_dim, 1, x, he_init=False)
     norm_1, norm_2 = flavour['norms']
-    y = tf.nn.relu(normalize(name + norm_1, x))
+    y = relu(normalize(name + norm_1, x))
     y = conv_1(name=name + '.Conv1', filter_size=3, inputs=y, biases=flavour['conv1_biases'])
-    y = tf.nn.relu(normalize(name + norm_2, y))
+    y = relu(normalize(name + norm_2, y))
     y = conv_2(name=name + '.Conv2', filter_size=3, inputs=y)
     return shortcut + y
 
@@ -147,7 +149,7 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
         x = layout.unflatten_nchw(x, dims[0], size, size)
         for name, input_dim, output_dim in zip(names, dims, dims[1:]):
             x = block(name=name, input_dim=input_dim, output_dim=output_dim, x=x)
-        x = tf.nn.relu(normalize('Generator.OutputN', x, labels=output_labels))
+        x = relu(normalize('Generator.OutputN', x, labels=output_labels))
         x = Conv2D('Generator.Output', dims[-1], cfg['CHANNELS'], 3, x, he_init=output_he_init)
         return layout.to_nhwc(tf.tanh(x))
 
@@ -165,12 +167,12 @@ def discriminator(cfg, images):
             # OptimizedResBlockDisc1: the first block has no normalisation and no leading relu.
             shortcut = MeanPoolConv('Discriminator.1.Shortcut', cfg['CHANNELS'], dim, 1, x,
                                     he_init=False)
-            y = tf.nn.relu(Conv2D('Discriminator.1.Conv1', cfg['CHANNELS'], dim, 3, x))
+            y = relu(Conv2D('Discriminator.1.Conv1', cfg['CHANNELS'], dim, 3, x))
             x = shortcut + ConvMeanPool('Discriminator.1.Conv2', dim, dim, 3, y)
             x = block('Discriminator.2', dim, dim, x, resample='down')
             x = block('Discriminator.3', dim, dim, x)
             x = block('Discriminator.4', dim, dim, x)
-            features = tf.reduce_mean(tf.nn.relu(x), axis=layout.spatial_axes())
+            features = tf.reduce_mean(relu(x), axis=layout.spatial_axes())
         else:
             x = Conv2D('Discriminator.Input', cfg['CHANNELS'], dim, 3, x, he_init=False)
             dims = [dim, 2 * dim, 4 * dim, 8 * dim, 8 * dim]
@@ -194,53 +196,54 @@ def learning_rate(cfg, step):
     return cfg['LR'] * tf.maximum(0., 1. - progress)
 
 
-def build(cfg, real_images, real_labels=None, wrap_optimizer=None):
-    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: one critic step on a batch of real
-    NHWC images (and labels) and one generator step on GEN_BS_MULTIPLE times as many samples.
-    ``wrap_optimizer`` (e.g. the device's loss scaling) wraps both Adam optimizers."""
-    if cfg['CONDITIONAL'] and real_labels is None:
-        raise ValueError('a CONDITIONAL model needs real labels')
-    batch = int(real_images.shape[0])
+def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: a critic step on a batch of real
+    NHWC images and labels from ``next_batch()`` and a generator step on GEN_BS_MULTIPLE times
+    as many samples. ``wrap_optimizer`` (e.g. the device's loss scaling) wraps both Adams."""
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
-
-    fake = gen(batch, labels=real_labels)
-    scores, logits = disc(tf.concat([real_images, fake], axis=0))
-    disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
-    penalty = losses.gradient_penalty(lambda x: disc(x)[0], real_images, fake)
-    disc_cost = disc_wgan + cfg['LAMBDA'] * penalty
-    disc_metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
-
-    n_gen = batch * cfg['GEN_BS_MULTIPLE']
-    gen_labels = None
-    if cfg['CONDITIONAL']:
-        gen_labels = tf.random_uniform([n_gen], 0, cfg['N_CLASSES'], dtype=tf.int32)
-    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    gen_scores, gen_logits = disc(gen(n_gen, labels=gen_labels, update_moving_stats=True))
-    bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-    gen_cost = -tf.reduce_mean(gen_scores)
-
-    gen_metrics = {}
-    if cfg['ACGAN']:
-        disc_acgan, disc_metrics['acgan_acc_real'] = losses.classification(logits[:batch],
-                                                                           real_labels)
-        _, disc_metrics['acgan_acc_fake'] = losses.classification(logits[batch:], real_labels)
-        gen_acgan, _ = losses.classification(gen_logits, gen_labels)
-        disc_cost += cfg['ACGAN_SCALE'] * disc_acgan
-        gen_cost += cfg['ACGAN_SCALE_G'] * gen_acgan
-        disc_metrics['acgan_d'], gen_metrics['acgan_g'] = disc_acgan, gen_acgan
-    disc_metrics['loss_d'], gen_metrics['loss_g'] = disc_cost, gen_cost
-
+    batch, n_gen = cfg['batch_size'], cfg['batch_size'] * cfg['GEN_BS_MULTIPLE']
     step = tf.train.get_or_create_global_step()
     lr = learning_rate(cfg, step)
     wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
     disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
     gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
-    disc_train_op = disc_opt.minimize(
-        disc_cost, var_list=params.params_with_name('Discriminator.', trainable_only=True))
-    with tf.control_dependencies(bn_updates):
-        gen_train_op = gen_opt.minimize(
-            gen_cost, global_step=step,
-            var_list=params.params_with_name('Generator', trainable_only=True))
-    return GANGraph(gen, disc, disc_cost, gen_cost, disc_train_op, gen_train_op,
-                    lambda _: cfg['N_CRITIC'], step, lr, disc_metrics, gen_metrics)
+
+    def critic_step(draws):
+        real, labels = next_batch()
+        labels = labels if cfg['CONDITIONAL'] else None
+        fake = gen(batch, labels=labels, noise=draws.normal([batch, cfg['Z_DIM']]))
+        scores, logits = disc(tf.concat([real, fake], axis=0))
+        disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
+        penalty = losses.gradient_penalty(lambda x: disc(x)[0], real, fake,
+                                          draws.uniform([batch, 1, 1, 1]))
+        cost = disc_wgan + cfg['LAMBDA'] * penalty
+        metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
+        if cfg['ACGAN']:
+            acgan, metrics['acgan_acc_real'] = losses.classification(logits[:batch], labels)
+            _, metrics['acgan_acc_fake'] = losses.classification(logits[batch:], labels)
+            cost += cfg['ACGAN_SCALE'] * acgan
+            metrics['acgan_d'] = acgan
+        metrics['loss_d'] = cost
+        return disc_opt.minimize(cost, var_list=params.params_with_name(
+            'Discriminator.', trainable_only=True), gate_gradients=GATE_GRADIENTS), metrics
+
+    def generator_step(draws):
+        labels = draws.integers([n_gen], cfg['N_CLASSES']) if cfg['CONDITIONAL'] else None
+        n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+        scores, logits = disc(gen(n_gen, labels=labels, noise=draws.normal([n_gen, cfg['Z_DIM']]),
+                                  update_moving_stats=True))
+        bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
+        cost = -tf.reduce_mean(scores)
+        metrics = {}
+        if cfg['ACGAN']:
+            metrics['acgan_g'], _ = losses.classification(logits, labels)
+            cost += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']
+        metrics['loss_g'] = cost
+        with tf.control_dependencies(bn_updates):
+            return gen_opt.minimize(cost, global_step=step, gate_gradients=GATE_GRADIENTS,
+                                    var_list=params.params_with_name('Generator', True)), metrics
+
+    return GANGraph(generator=gen, discriminator=disc,
+                    critic_steps=functools.partial(critic_steps, cfg), step=step, learning_rate=lr,
+                    **train_ops(critic_step, generator_step, cfg['N_CRITIC'], seed))

@@ -16,13 +16,21 @@ TINY = {
 
 
 @contextlib.contextmanager
-def new_session(seed=0):
-    """A fresh graph with a graph-level seed, and a session on it."""
+def new_session(seed=0, grappler=True):
+    """A fresh graph with a graph-level seed, and a session on it (without grappler's graph
+    rewrites, whose float rounding differs from graph to graph, when ``grappler`` is false)."""
     graph = tf.Graph()
+    config = tf.ConfigProto()
+    config.graph_options.rewrite_options.disable_meta_optimizer = not grappler
     with graph.as_default():
         tf.set_random_seed(seed)
-        with tf.Session(graph=graph) as session:
+        with tf.Session(graph=graph, config=config) as session:
             yield session
+
+
+def fixed_batches(images, labels):
+    """A model's ``next_batch`` that hands every critic step the same real batch."""
+    return lambda: (tf.constant(images), tf.constant(np.asarray(labels, np.int32)))
 
 
 def _nchw_runs():

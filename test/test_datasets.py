@@ -6,14 +6,33 @@ import datasets
 from conftest import (new_session, write_cifar, write_folder, write_image, write_lmdb,
                       write_mnist_idx)
 from datasets import DataError
+from tflib.compat import tf
 
 
 def first_batches(source, batch_size, n=2, seed=0, dequantize=False):
     with new_session() as session:
-        images, labels = datasets.batches(source, batch_size, seed, dequantize)
+        images, labels = datasets.batches(source, batch_size, seed, dequantize)()
         assert images.shape.as_list() == [batch_size] + list(source.read([0])[0].shape[1:])
         assert labels.shape.as_list() == [batch_size]
         return [session.run([images, labels]) for _ in range(n)]
+
+
+def test_each_next_batch_call_draws_the_following_batch(tmp_path):
+    """The fused train step builds one batch tensor per critic step: chained in one session call,
+    they hand out consecutive batches of the one stream, as successive calls of one tensor do."""
+    write_cifar(tmp_path)
+    source = datasets.get('cifar10')(str(tmp_path), 32, 3)
+    stream = [labels for _, labels in first_batches(source, 8, n=3)]
+    with new_session() as session:
+        next_batch = datasets.batches(source, 8, 0)
+        tensors = []
+        for _ in range(3):
+            with tf.control_dependencies(tensors[-1:]):  # as the fused step chains its steps
+                tensors.append(next_batch()[1])
+        together = session.run(tensors)
+    for a, b in zip(stream, together):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(together[0], together[1])
 
 
 def test_cifar10_pickles(tmp_path):
@@ -71,6 +90,8 @@ def test_mnist_idx(tmp_path, gz):
     np.testing.assert_array_equal(got_labels, labels)
     rgb = datasets.get('mnist')(str(tmp_path), 32, 3)
     assert rgb.read([0])[0].shape == (1, 32, 32, 3)
+    native = datasets.get('mnist')(str(tmp_path), 28, 1)
+    np.testing.assert_array_equal(native.read(np.arange(12))[0][..., 0], images)  # unpadded
 
 
 def test_builtin_mnist_digits():
@@ -80,6 +101,8 @@ def test_builtin_mnist_digits():
     assert len(train) == 4000 and len(test) == 1000 and train.n_classes == 10
     assert np.bincount(labels).tolist() == [400] * 10
     assert np.bincount(test.read(np.arange(1000))[1]).tolist() == [100] * 10
+    assert labels[:20].tolist() == list(range(10)) * 2, 'classes interleaved'
+    assert np.bincount(labels[-400:]).tolist() == [40] * 10
     # Real digits: dark background, a bright stroke in the middle.
     assert images[:, :2].max() == 0 and images.max() == 255
     assert images[:, 8:24, 8:24].mean() > 4 * images.mean() / 2

@@ -10,7 +10,7 @@ import types
 import numpy as np
 import pytest
 
-from conftest import TINY, new_session
+from conftest import TINY, fixed_batches, new_session
 from models import transfer_gan
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
@@ -110,12 +110,12 @@ def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
         tmp_path, gpu_loss_scaling):
     """Fine-tuning loads model params only: Adam slots, beta powers, the step and the dynamic
     loss scale of the running graph keep their values."""
-    cfg = transfer_gan.config(**TINY['cifar_resnet'])
+    cfg = transfer_gan.config(batch_size=4, **TINY['cifar_resnet'])
     real = np.random.RandomState(0).uniform(-1, 1, (4, 16, 16, 3)).astype('float32')
     labels = np.array([0, 1, 2, 0], np.int32)
 
     def run(steps):
-        gan = transfer_gan.build(cfg, tf.constant(real), tf.constant(labels),
+        gan = transfer_gan.build(cfg, fixed_batches(real, labels),
                                  lambda opt: device.wrap_optimizer(opt, 'gpu', True))
         session = tf.get_default_session()
         session.run(tf.global_variables_initializer())

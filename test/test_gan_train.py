@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import configs
+import datasets
 import gan_train
 from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
 from tflib.compat import tf
@@ -54,6 +56,13 @@ CASES = [  # preset, dataset flags, extra
     ('transfer_gan_lsun64_acgan', ['--data_path', '{data}/lsun10', '--N_CLASSES', '2'],
      TINY_64),
 ]
+
+
+@pytest.mark.parametrize('preset', configs.names())
+def test_every_preset_names_a_loader_and_a_valid_config(preset):
+    model, cfg, _ = gan_train.settings(['--preset', preset])
+    assert cfg['dataset'] in datasets.LOADERS
+    assert model.config(**{k: cfg[k] for k in model.DEFAULTS})['ITERS'] > 0
 
 
 @pytest.mark.parametrize('preset,data_flags,extra', CASES)

@@ -12,6 +12,14 @@ class ConfigError(ValueError):
     """A flag or setting the program cannot use; the message names it."""
 
 
+def merged(model_name, defaults, overrides):
+    """``defaults`` updated with ``overrides``; ConfigError naming any key it does not know."""
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ConfigError('unknown {} config key(s): {}'.format(model_name, ', '.join(unknown)))
+    return dict(defaults, **overrides)
+
+
 def parse_value(key, text, default):
     """``text`` as the type of ``default`` (str when the default is None)."""
     if isinstance(default, bool):
@@ -30,8 +38,9 @@ def parse_value(key, text, default):
     return text
 
 
-def parse_flags(argv, defaults):
-    """{key: typed value} from ``--KEY VALUE`` / ``--KEY=VALUE`` / bare boolean ``--KEY``."""
+def parse_flags(argv, defaults, aliases=None):
+    """{key: typed value} from ``--KEY VALUE`` / ``--KEY=VALUE`` / bare boolean ``--KEY``;
+    ``aliases`` maps other names (a seed script's) to keys."""
     overrides, i = {}, 0
     while i < len(argv):
         arg = argv[i]
@@ -39,6 +48,7 @@ def parse_flags(argv, defaults):
             raise ConfigError('unexpected argument {!r}: settings are given as --KEY VALUE'
                               .format(arg))
         key, has_value, text = arg[2:].partition('=')
+        key = (aliases or {}).get(key, key)
         if key not in defaults:
             raise ConfigError('unknown flag --{} (see --help for the settings)'.format(key))
         i += 1

@@ -1,16 +1,94 @@
-"""What a model hands the training loop, the scorer and the exporter (after TF-GAN's GANModel)."""
+"""What a model hands the training loop, the scorer and the exporter (after TF-GAN's GANModel),
+and the train ops a model builds from its two step functions."""
 import collections
+
+from tflib.compat import tf
 
 GANGraph = collections.namedtuple('GANGraph', [
     'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
     'discriminator',  # discriminator(images NHWC) -> (critic scores [N], class logits or None)
-    'disc_cost',      # scalar the critic step minimises
-    'gen_cost',       # scalar the generator step minimises
     'disc_train_op',  # one critic step; draws a fresh real batch
     'gen_train_op',   # one generator step; increments `step`
+    'train_op',       # fused: `fused_critic_steps` critic steps, then the generator step
     'critic_steps',   # critic_steps(step) -> critic steps to run before generator step `step`
+    'fused_critic_steps',  # the critic steps inside train_op
     'step',           # global step: generator steps done
     'learning_rate',  # scalar tensor, after decay
     'disc_metrics',   # {name: scalar} computed by a critic step, for logs and summaries
     'gen_metrics',    # {name: scalar} computed by a generator step
+    'train_metrics',  # {name: scalar} of train_op: its last critic step and its generator step
 ])
+
+_SALTS = 16  # distinct random draws one train step may make
+
+# gate_gradients for every model's minimize(). GATE_GRAPH computes all of a step's gradients
+# before any update: a ref variable's reads alias its buffer, so with GATE_NONE an update could
+# race a backprop op still reading that weight (measured: runs of the same seed differed by
+# 2 lr). Unlike the default GATE_OP, it does not make each op compute all its input gradients,
+# so a generator step skips the critic's unused weight gradients (13% of its FLOPs).
+GATE_GRADIENTS = tf.train.Optimizer.GATE_GRAPH
+
+
+class Draws(object):
+    """The random inputs of one train step (noise, penalty mixing, labels) as stateless functions
+    of (seed, draw counter): the fused and the step-by-step loops, and a resumed run, draw the
+    same numbers on either TF."""
+
+    def __init__(self, seed, counter):
+        self.seed, self.counter, self.salt = int(seed), counter, 0
+
+    def _next_seed(self):
+        if self.salt == _SALTS:
+            raise ValueError('a train step may make at most {} random draws'.format(_SALTS))
+        self.salt += 1
+        return tf.stack([self.counter * _SALTS + self.salt, tf.constant(self.seed, tf.int32)])
+
+    def normal(self, shape):
+        return tf.random.stateless_normal(shape, seed=self._next_seed())
+
+    def uniform(self, shape):
+        return tf.random.stateless_uniform(shape, seed=self._next_seed())
+
+    def integers(self, shape, maxval):
+        return tf.random.stateless_uniform(shape, seed=self._next_seed(), minval=0,
+                                           maxval=maxval, dtype=tf.int32)
+
+
+def train_ops(critic_step, generator_step, n_critic, seed):
+    """The GANGraph fields of the train ops, from the model's step functions
+    ``critic_step(draws) -> (op, metrics)`` (each call builds a fresh copy that draws its own
+    real batch) and ``generator_step(draws) -> (op, metrics)``: one op per step for the
+    step-by-step loop, and ``train_op``, the ``n_critic`` critic steps and the generator step
+    chained by control dependencies into one op, so that a generator iteration is one session
+    call (one host round trip, as an NPU wants). Both read one draw counter, so they compute
+    the same thing."""
+    counter = tf.Variable(0, trainable=False, name='RandomDraws', dtype=tf.int32)
+
+    def counted(step_fn):
+        op, metrics = step_fn(Draws(seed, tf.identity(counter)))
+        with tf.control_dependencies([op]):
+            return counter.assign_add(1).op, metrics
+
+    disc_train_op, disc_metrics = counted(critic_step)
+    gen_train_op, gen_metrics = counted(generator_step)
+    done = []
+    for _ in range(n_critic):
+        with tf.control_dependencies(done):
+            op, last_disc_metrics = counted(critic_step)
+        done = [op]
+    with tf.control_dependencies(done):
+        train_op, last_gen_metrics = counted(generator_step)
+    return dict(disc_train_op=disc_train_op, disc_metrics=disc_metrics,
+                gen_train_op=gen_train_op, gen_metrics=gen_metrics, train_op=train_op,
+                fused_critic_steps=n_critic,
+                train_metrics=dict(last_disc_metrics, **last_gen_metrics))
+
+
+def iterations_for_epochs(epochs, batches_per_epoch, critic_steps):
+    """Generator steps whose critic steps take ``epochs`` passes over the data (the WGAN code's
+    epoch counts critic batches)."""
+    needed, step, done = epochs * batches_per_epoch, 0, 0
+    while done < needed:
+        done += critic_steps(step)
+        step += 1
+    return max(step, 1)

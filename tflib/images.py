@@ -12,6 +12,17 @@ def to_uint8(images):
     return np.clip(np.rint((np.asarray(images) + 1.) * 127.5), 0, 255).astype(np.uint8)
 
 
+def resize_float(images, size):
+    """Float images [N, H, W, C] bilinearly resized to [N, size, size, C] (unchanged if they
+    are that size already)."""
+    images = np.asarray(images, np.float32)
+    if images.shape[1:3] == (size, size):
+        return images
+    return np.stack([np.stack([np.asarray(Image.fromarray(image[..., c]).resize(
+        (size, size), Image.BILINEAR)) for c in range(image.shape[2])], axis=2)
+        for image in images])
+
+
 def grid(images, columns=None):
     """uint8 [N, H, W, C] -> one [rows*H, columns*W, C] image, row-major, as square as N
     allows (the original save_images' layout)."""

@@ -45,7 +45,7 @@ def describe(ckpt, preset=None, flags=()):
     else:
         raise ConfigError('{}: no meta.json beside this checkpoint; describe its model with '
                           '--preset NAME (and --KEY VALUE overrides)'.format(ckpt))
-    overrides = parse_flags(list(flags), model.DEFAULTS)
+    overrides = parse_flags(list(flags), model.DEFAULTS, getattr(model, 'FLAG_ALIASES', None))
     if meta and not preset:
         clashes = sorted(k for k in overrides if k in model.ARCHITECTURE and
                          overrides[k] != saved.get(k))

@@ -8,11 +8,11 @@ def wasserstein_critic(critic_real, critic_fake):
     return tf.reduce_mean(critic_fake) - tf.reduce_mean(critic_real)
 
 
-def gradient_penalty(critic, real, fake):
+def gradient_penalty(critic, real, fake, alpha):
     """WGAN-GP (Gulrajani et al. 2017, eq. 3): E[(||grad D(x_hat)||_2 - 1)^2] at
-    x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample. Unscaled (times lambda
-    by the caller). ``critic`` maps a batch like ``real`` to one score per sample."""
-    alpha = tf.random_uniform([tf.shape(real)[0]] + [1] * (real.shape.ndims - 1), 0., 1.)
+    x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample ([N, 1, 1, 1]).
+    Unscaled (times lambda by the caller). ``critic`` maps a batch like ``real`` to one score
+    per sample."""
     interpolates = real + alpha * (fake - real)
     gradients = tf.gradients(critic(interpolates), [interpolates])[0]
     slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=list(range(1, real.shape.ndims))))

@@ -58,5 +58,10 @@ def uniform(stdev):
     return lambda shape: tf.random_uniform(shape, -half_width, half_width)
 
 
+def normal(stdev, mean=0.):
+    """Gaussian initializer (DCGAN's N(0, 0.02) convolutions, N(1, 0.02) BN scales)."""
+    return lambda shape: tf.random_normal(shape, mean, stdev)
+
+
 def constant(value):
     return lambda shape: tf.fill(shape, float(value))

@@ -58,7 +58,7 @@ def train(output, steps=1500, batch_size=64, seed=0, log=print):
         _, test_logits = network(pixels, variables)
         tf.nn.softmax(test_logits, name='softmax')
         predictions = tf.argmax(test_logits, axis=1)
-        images, labels = datasets.batches(train_set, batch_size, seed)
+        images, labels = datasets.batches(train_set, batch_size, seed)()
         _, logits = network((images + 1.) * 127.5, variables)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits))

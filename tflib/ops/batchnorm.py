@@ -12,14 +12,16 @@ from tflib.compat import tf
 EPSILON = 1e-5
 
 
-def Batchnorm(name, inputs, is_training=True, update_moving_stats=False, momentum=0.9):
-    """Per-channel BN of a feature map in the current layout, or per-feature BN of [N, C]."""
+def Batchnorm(name, inputs, is_training=True, update_moving_stats=False, momentum=0.9,
+              scale_init=None):
+    """Per-channel BN of a feature map in the current layout, or per-feature BN of [N, C].
+    ``scale_init`` replaces the scales' initial value of 1."""
     dense = inputs.shape.ndims == 2
     fmt = 'NHWC' if dense else layout.data_format()
     x = inputs[:, None, None, :] if dense else inputs
     channels = int(x.shape[1 if fmt == 'NCHW' else 3])
     offset = params.param(name + '.offset', [channels], params.constant(0.))
-    scale = params.param(name + '.scale', [channels], params.constant(1.))
+    scale = params.param(name + '.scale', [channels], scale_init or params.constant(1.))
     moving_mean = params.param(name + '.moving_mean', [channels], params.constant(0.),
                                trainable=False)
     moving_variance = params.param(name + '.moving_variance', [channels], params.constant(1.),

@@ -14,10 +14,12 @@ def init_stdev(input_dim, output_dim, filter_size, stride=1, he_init=True):
 
 
 def Conv2D(name, input_dim, output_dim, filter_size, inputs, he_init=True, stride=1,
-           biases=True, gain=1.):
-    stdev = gain * init_stdev(input_dim, output_dim, filter_size, stride, he_init)
+           biases=True, gain=1., init=None):
+    """``init`` (an initializer such as ``params.normal(.02)``) replaces the fan-based one."""
+    init = init or params.uniform(gain * init_stdev(input_dim, output_dim, filter_size, stride,
+                                                    he_init))
     filters = params.param(name + '.Filters', [filter_size, filter_size, input_dim, output_dim],
-                           params.uniform(stdev), scope=name)
+                           init, scope=name)
     fmt = layout.data_format()
     strides = [1, 1, stride, stride] if fmt == 'NCHW' else [1, stride, stride, 1]
     with tf.name_scope(name):

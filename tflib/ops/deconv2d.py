@@ -14,10 +14,11 @@ def init_stdev(input_dim, output_dim, filter_size, he_init=True):
 
 
 def Deconv2D(name, input_dim, output_dim, filter_size, inputs, he_init=True, biases=True,
-             gain=1.):
-    stdev = gain * init_stdev(input_dim, output_dim, filter_size, he_init)
+             gain=1., init=None):
+    """``init`` (an initializer such as ``params.normal(.02)``) replaces the fan-based one."""
+    init = init or params.uniform(gain * init_stdev(input_dim, output_dim, filter_size, he_init))
     filters = params.param(name + '.Filters', [filter_size, filter_size, output_dim, input_dim],
-                           params.uniform(stdev), scope=name)
+                           init, scope=name)
     fmt = layout.data_format()
     h, w = [2 * int(inputs.shape[a]) for a in layout.spatial_axes()]
     out_dims = [output_dim, h, w] if fmt == 'NCHW' else [h, w, output_dim]

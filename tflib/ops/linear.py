@@ -19,9 +19,11 @@ def init_stdev(initialization, input_dim, output_dim):
                      'got {!r}'.format(initialization))
 
 
-def Linear(name, input_dim, output_dim, inputs, biases=True, initialization=None, gain=1.):
-    stdev = gain * init_stdev(initialization, input_dim, output_dim)
-    weight = params.param(name + '.W', [input_dim, output_dim], params.uniform(stdev), scope=name)
+def Linear(name, input_dim, output_dim, inputs, biases=True, initialization=None, gain=1.,
+           init=None):
+    """``init`` (an initializer such as ``params.normal(.02)``) replaces ``initialization``."""
+    init = init or params.uniform(gain * init_stdev(initialization, input_dim, output_dim))
+    weight = params.param(name + '.W', [input_dim, output_dim], init, scope=name)
     with tf.name_scope(name):
         result = tf.matmul(inputs, weight)
         if biases:

@@ -1,0 +1,131 @@
+"""Conditional GAN (Mirza & Osindero 2014), seed 004, on MNIST.
+
+``ARCH mlp`` is the paper's network: G maps z (200 ReLU) and the one-hot label (1000 ReLU)
+through a joint 1200 ReLU layer to 784 sigmoid pixels; D is maxout (x: 240 units x 5 pieces,
+y: 50 x 5, joint 240 x 4) with dropout 0.5, then a sigmoid. The paper's z ~ U[0, 1]^100 is
+N(0, 1) noise through the normal CDF, so every model shares the N(0, 1) interface. ``ARCH conv``
+is the seed's 32x32 model (MindSpore research/cv/CGAN): label embeddings, transposed
+convolutions with GroupNorm(1) (= our Layernorm), sigmoid output. Sigmoid pixels in [0, 1] are
+rescaled to the project's [-1, 1]. Loss: BCE (models/dcgan.py); Adam(2e-4, beta1 0.5) as the
+seed trains (the paper used SGD with momentum and a hand-tuned decay).
+"""
+import functools
+
+from models import dcgan
+from tflib import layout, params
+from tflib.compat import tf
+from tflib.config import ConfigError, merged
+from tflib.ops import layernorm
+from tflib.ops.activations import leaky_relu
+from tflib.ops.conv2d import Conv2D
+from tflib.ops.deconv2d import Deconv2D
+from tflib.ops.linear import Linear
+
+ARCHS = ('mlp', 'conv')
+DEFAULTS = {
+    'ARCH': 'mlp',
+    'IMAGE_SIZE': 28,
+    'CHANNELS': 1,
+    'Z_DIM': 100,
+    'N_CLASSES': 10,
+    'CONDITIONAL': True,
+    'DROPOUT': 0.5,
+    'LR': 2e-4,
+    'BETA1': 0.5,
+    'BETA2': 0.999,
+    'ITERS': 30000,
+    'batch_size': 100,
+    'data_format': 'NHWC',
+}
+ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'N_CLASSES')
+critic_steps = dcgan.critic_steps
+
+
+def config(**overrides):
+    cfg = merged('cgan', DEFAULTS, overrides)
+    if cfg['ARCH'] not in ARCHS:
+        raise ConfigError('ARCH must be one of {}, got {!r}'.format(ARCHS, cfg['ARCH']))
+    if cfg['ARCH'] == 'conv' and cfg['IMAGE_SIZE'] != 32:
+        raise ConfigError('ARCH conv makes 32x32 images; pass --IMAGE_SIZE 32')
+    if not cfg['CONDITIONAL']:
+        raise ConfigError('cgan is conditional: CONDITIONAL must stay true')
+    layout.check(cfg['data_format'])
+    return cfg
+
+
+def _maxout(name, x, units, pieces):
+    """Maxout (Goodfellow et al. 2013): the max over ``pieces`` linear maps per unit."""
+    y = Linear(name, int(x.shape[1]), units * pieces, x)
+    return tf.reduce_max(tf.reshape(y, [-1, units, pieces]), axis=2)
+
+
+def _embedding(name, n_classes, dim, labels):
+    table = params.param(name, [n_classes, dim], params.normal(1.))
+    return tf.gather(table, labels)
+
+
+def _to_images(pixels):
+    """Sigmoid outputs (given as logits) as images in [-1, 1]."""
+    return 2. * tf.sigmoid(pixels) - 1.
+
+
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+              update_moving_stats=False):
+    """NHWC images in [-1, 1] of int32 ``labels`` [n] from N(0, 1) noise [n, Z_DIM]."""
+    del is_training, update_moving_stats  # no batch statistics in either network
+    if labels is None:
+        raise ValueError('a CONDITIONAL generator needs labels')
+    if noise is None:
+        noise = tf.random_normal([n_samples, cfg['Z_DIM']])
+    size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
+    if cfg['ARCH'] == 'mlp':
+        uniform = 0.5 * (1. + tf.math.erf(noise / 2. ** 0.5))
+        h_z = tf.nn.relu(Linear('Generator.Z', cfg['Z_DIM'], 200, uniform))
+        h_y = tf.nn.relu(Linear('Generator.Y', cfg['N_CLASSES'], 1000,
+                                tf.one_hot(labels, cfg['N_CLASSES'])))
+        h = tf.nn.relu(Linear('Generator.Joint', 1200, 1200, tf.concat([h_z, h_y], 1)))
+        pixels = Linear('Generator.Output', 1200, size * size * channels, h)
+        return tf.reshape(_to_images(pixels), [-1, size, size, channels])
+    x = tf.concat([noise, _embedding('Generator.Embedding', cfg['N_CLASSES'], cfg['Z_DIM'],
+                                     labels)], 1)
+    widths = [256, 128, 64]
+    with layout.using(cfg['data_format']):
+        x = Linear('Generator.Input', 2 * cfg['Z_DIM'], 16 * widths[0], x, biases=False)
+        x = tf.nn.relu(layernorm.Layernorm('Generator.InputN',
+                                           layout.unflatten_nchw(x, widths[0], 4, 4)))
+        for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
+            name = 'Generator.Up{}'.format(i + 1)
+            x = tf.nn.relu(layernorm.Layernorm(name + 'N', Deconv2D(name, w_in, w_out, 4, x,
+                                                                    biases=False)))
+        x = Deconv2D('Generator.Output', widths[-1], channels, 4, x, biases=False)
+        return layout.to_nhwc(_to_images(x))
+
+
+def discriminator(cfg, images, labels, is_training=True):
+    """(logits [n] of 'real' for the image-label pairs, None)."""
+    n_pixels = cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS']
+    dropout = functools.partial(tf.nn.dropout, rate=cfg['DROPOUT']) if is_training and \
+        cfg['DROPOUT'] else (lambda x: x)
+    if cfg['ARCH'] == 'mlp':
+        h_x = dropout(_maxout('Discriminator.X', tf.reshape(images, [-1, n_pixels]), 240, 5))
+        h_y = dropout(_maxout('Discriminator.Y', tf.one_hot(labels, cfg['N_CLASSES']), 50, 5))
+        h = dropout(_maxout('Discriminator.Joint', tf.concat([h_x, h_y], 1), 240, 4))
+        return tf.reshape(Linear('Discriminator.Output', 240, 1, h), [-1]), None
+    size = cfg['IMAGE_SIZE']
+    label_map = tf.reshape(_embedding('Discriminator.Embedding', cfg['N_CLASSES'], size * size,
+                                      labels), [-1, size, size, 1])
+    widths = [cfg['CHANNELS'] + 1, 64, 128, 256]
+    with layout.using(cfg['data_format']):
+        x = layout.from_nhwc(tf.concat([images, label_map], 3))
+        for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
+            name = 'Discriminator.Down{}'.format(i + 1)
+            x = leaky_relu(layernorm.Layernorm(name + 'N', Conv2D(name, w_in, w_out, 4, x,
+                                                                  stride=2, biases=False)))
+        return tf.reshape(Linear('Discriminator.Output', 16 * widths[-1], 1,
+                                 layout.flatten_nchw(x), biases=False), [-1]), None
+
+
+def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+    """One D step on a labelled real batch and generated pairs, then one G step."""
+    return dcgan.bce_gan(cfg, functools.partial(generator, cfg),
+                         functools.partial(discriminator, cfg), next_batch, wrap_optimizer, seed)

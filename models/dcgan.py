@@ -1,0 +1,205 @@
+"""DCGAN (Radford et al., ICLR 2016), seed 003: transposed-convolution generator, strided
+convolution discriminator, non-saturating BCE loss, Adam(2e-4, beta1 0.5).
+
+The networks are the DCGAN_G / DCGAN_D of Arjovsky's WassersteinGAN code (models/dcgan.py),
+which models/wgan.py shares: G starts at 4x4 with ``ngf * IMAGE_SIZE / 8`` maps and halves them
+per doubling; D mirrors it. Seed 003's 32x32 nets (G 512-256-128, D 128-256-512 at
+feature_size 64) are these with ngf = ndf = 2 * feature_size, and the 64x64 preset is then the
+paper's (G from 1024 maps at 4x4). The 4x4 <-> noise / score layers are dense, which is the
+same function as the original's 4x4 valid convolutions. Weights N(0, 0.02), BN scales
+N(1, 0.02), no conv biases (seed 003, the DCGAN paper).
+"""
+import functools
+
+from tflib import layout, losses, params
+from tflib.compat import tf
+from tflib.config import ConfigError, merged
+from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
+from tflib.ops import batchnorm
+from tflib.ops.activations import leaky_relu
+from tflib.ops.conv2d import Conv2D
+from tflib.ops.deconv2d import Deconv2D
+from tflib.ops.linear import Linear
+
+DEFAULTS = {
+    'IMAGE_SIZE': 32,
+    'CHANNELS': 3,
+    'Z_DIM': 100,
+    'feature_size': 64,
+    'LR': 2e-4,
+    'BETA1': 0.5,
+    'BETA2': 0.999,
+    'ITERS': 200000,
+    'batch_size': 128,
+    'BN_MOMENTUM': 0.9,
+    'data_format': 'NHWC',
+}
+ARCHITECTURE = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'feature_size')
+FLAG_ALIASES = {'latent_size': 'Z_DIM', 'image_size': 'IMAGE_SIZE'}
+
+INIT = params.normal(0.02)
+BN_SCALE_INIT = params.normal(0.02, mean=1.)
+
+
+def critic_steps(cfg, step):
+    """One discriminator step per generator step."""
+    return 1
+
+
+def check_size(image_size):
+    if image_size < 16 or image_size & (image_size - 1):
+        raise ConfigError('IMAGE_SIZE must be a power of two of at least 16, got {}'.format(
+            image_size))
+
+
+def config(**overrides):
+    cfg = merged('dcgan', DEFAULTS, overrides)
+    check_size(cfg['IMAGE_SIZE'])
+    layout.check(cfg['data_format'])
+    return cfg
+
+
+def _widths(image_size, base):
+    """Feature maps at 4x4, 8x8, ... up to IMAGE_SIZE / 2 (DCGAN_G's cngf doubling rule)."""
+    widths, size = [], 4
+    while size < image_size:
+        widths.append(base * image_size // (2 * size))
+        size *= 2
+    return widths
+
+
+def _bn(cfg, name, x, use_bn, **kwargs):
+    if not use_bn:
+        return x
+    return batchnorm.Batchnorm(name, x, momentum=cfg['BN_MOMENTUM'], scale_init=BN_SCALE_INIT,
+                               **kwargs)
+
+
+def conv_generator(cfg, noise, ngf, batchnorm_=True, n_extra_layers=0, is_training=True,
+                   update_moving_stats=False):
+    """DCGAN_G (and DCGAN_G_nobn): NHWC images in [-1, 1] from noise [n, Z_DIM]."""
+    widths = _widths(cfg['IMAGE_SIZE'], ngf)
+    bn = functools.partial(_bn, cfg, use_bn=batchnorm_, is_training=is_training,
+                           update_moving_stats=update_moving_stats)
+    with layout.using(cfg['data_format']):
+        x = Linear('Generator.Input', int(noise.shape[1]), 16 * widths[0], noise, biases=False,
+                   init=INIT)
+        x = tf.nn.relu(bn('Generator.InputN', layout.unflatten_nchw(x, widths[0], 4, 4)))
+        for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
+            name = 'Generator.Up{}'.format(i + 1)
+            x = tf.nn.relu(bn(name + 'N', Deconv2D(name, w_in, w_out, 4, x, biases=False,
+                                                   init=INIT)))
+        for i in range(n_extra_layers):
+            name = 'Generator.Extra{}'.format(i + 1)
+            x = tf.nn.relu(bn(name + 'N', Conv2D(name, widths[-1], widths[-1], 3, x,
+                                                 biases=False, init=INIT)))
+        x = Deconv2D('Generator.Output', widths[-1], cfg['CHANNELS'], 4, x, biases=False,
+                     init=INIT)
+        return layout.to_nhwc(tf.tanh(x))
+
+
+def conv_discriminator(cfg, images, ndf, n_extra_layers=0, features=None):
+    """DCGAN_D: one score (logit) per NHWC image. Batch statistics in its BN, as the
+    original's critic always normalises. ``features``, a list, receives each conv block's
+    output (NHWC) for the representation test."""
+    widths = _widths(cfg['IMAGE_SIZE'], ndf)[::-1]
+    collect = features.append if features is not None else (lambda _: None)
+    with layout.using(cfg['data_format']):
+        x = layout.from_nhwc(images)
+        x = leaky_relu(Conv2D('Discriminator.Input', cfg['CHANNELS'], widths[0], 4, x, stride=2,
+                              biases=False, init=INIT))
+        collect(layout.to_nhwc(x))
+        for i in range(n_extra_layers):
+            name = 'Discriminator.Extra{}'.format(i + 1)
+            x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, widths[0], widths[0], 3, x,
+                                                       biases=False, init=INIT), True))
+            collect(layout.to_nhwc(x))
+        for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
+            name = 'Discriminator.Down{}'.format(i + 1)
+            x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, w_in, w_out, 4, x, stride=2,
+                                                       biases=False, init=INIT), True))
+            collect(layout.to_nhwc(x))
+        return tf.reshape(Linear('Discriminator.Output', 16 * widths[-1], 1,
+                                 layout.flatten_nchw(x), biases=False, init=INIT), [-1])
+
+
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+              update_moving_stats=False):
+    """NHWC images in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given)."""
+    del labels  # unconditional
+    if noise is None:
+        noise = tf.random_normal([n_samples, cfg['Z_DIM']])
+    return conv_generator(cfg, noise, 2 * cfg['feature_size'], is_training=is_training,
+                          update_moving_stats=update_moving_stats)
+
+
+def discriminator(cfg, images, features=None):
+    """(logits [n] of 'real', None)."""
+    return conv_discriminator(cfg, images, 2 * cfg['feature_size'], features=features), None
+
+
+def bce_losses(real_logits, fake_logits, gen_logits):
+    """(D cost, G cost): D = BCE(D(x), 1) + BCE(D(G(z)), 0), summed as seed 003 does; G the
+    non-saturating BCE(D(G(z)), 1) (Goodfellow et al. 2014, sec. 3)."""
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    disc = tf.reduce_mean(bce(labels=tf.ones_like(real_logits), logits=real_logits)) + \
+        tf.reduce_mean(bce(labels=tf.zeros_like(fake_logits), logits=fake_logits))
+    gen = tf.reduce_mean(bce(labels=tf.ones_like(gen_logits), logits=gen_logits))
+    return disc, gen
+
+
+def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+    """One D step on a real batch and a fresh fake batch, then one G step."""
+    return bce_gan(cfg, functools.partial(generator, cfg), functools.partial(discriminator, cfg),
+                   next_batch, wrap_optimizer, seed)
+
+
+def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
+    """The GANGraph of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL, with ``disc(images,
+    labels)``): one D step on a real batch and as many generated images (of the real labels),
+    then one G step (of random labels), Adam(LR, BETA1, BETA2) for both."""
+    conditional = cfg.get('CONDITIONAL', False)
+    logits_of = (lambda x, labels: disc(x, labels)[0]) if conditional else \
+        (lambda x, labels: disc(x)[0])
+    batch = cfg['batch_size']
+    step = tf.train.get_or_create_global_step()
+    lr = tf.constant(float(cfg['LR']))
+    wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
+    disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
+    gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
+
+    def critic_step(draws):
+        real, labels = next_batch()
+        labels = labels if conditional else None
+        real_logits = logits_of(real, labels)
+        fake = gen(batch, labels=labels, noise=draws.normal([batch, cfg['Z_DIM']]))
+        fake_logits = logits_of(fake, labels)
+        cost, _ = bce_losses(real_logits, fake_logits, fake_logits)
+        metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
+                   'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
+        return disc_opt.minimize(cost, var_list=params.params_with_name(
+            'Discriminator.', trainable_only=True), gate_gradients=GATE_GRADIENTS), metrics
+
+    def generator_step(draws):
+        labels = draws.integers([batch], cfg['N_CLASSES']) if conditional else None
+        return generator_train_op(cfg, gen, lambda x: (logits_of(x, labels), None), gen_opt,
+                                  step, draws, batch,
+                                  lambda logits: bce_losses(logits, logits, logits)[1], labels)
+
+    return GANGraph(generator=gen, discriminator=disc,
+                    critic_steps=functools.partial(critic_steps, cfg), step=step,
+                    learning_rate=lr, **train_ops(critic_step, generator_step, 1, seed))
+
+
+def generator_train_op(cfg, gen, disc, optimizer, step, draws, n, cost_of_logits, labels=None):
+    """A generator step of ``n`` samples (of ``labels``) minimising ``cost_of_logits(D(G(z)))``,
+    keeping its BN moving statistics (for the exported, inference-mode generator)."""
+    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    logits = disc(gen(n, labels=labels, noise=draws.normal([n, cfg['Z_DIM']]),
+                      update_moving_stats=True))[0]
+    bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
+    cost = cost_of_logits(logits)
+    with tf.control_dependencies(bn_updates):
+        op = optimizer.minimize(cost, global_step=step, gate_gradients=GATE_GRADIENTS,
+                                var_list=params.params_with_name('Generator', True))
+    return op, {'loss_g': cost}

@@ -1,0 +1,126 @@
+"""WGAN (Arjovsky et al., ICML 2017), seed 000: the DCGAN networks of models/dcgan.py as
+generator (with BatchNorm or, with ``noBN``, without) and critic (always with BatchNorm, as the
+original's main.py uses it), weight clipping to [clamp_lower, clamp_upper] after every critic
+step, RMSProp, Diters critic steps per generator step with the original's warm-up (100 critic
+steps for the first 25 generator iterations and every 500th). -loss_D estimates the
+Wasserstein distance. Settings keep the seed's names (--batchSize --imageSize --nz --ngf ...).
+"""
+import functools
+
+from models import dcgan
+from tflib import layout, losses, params
+from tflib.compat import tf
+from tflib.config import ConfigError, merged
+from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
+
+DEFAULTS = {
+    'IMAGE_SIZE': 64,
+    'CHANNELS': 3,
+    'Z_DIM': 100,
+    'ngf': 64,
+    'ndf': 64,
+    'n_extra_layers': 0,
+    'noBN': False,
+    'lrD': 5e-5,
+    'lrG': 5e-5,
+    'clamp_lower': -0.01,
+    'clamp_upper': 0.01,
+    'Diters': 5,
+    'warmup_Diters': 100,
+    'warmup_g_iters': 25,
+    'warmup_every': 500,
+    'adam': False,
+    'beta1': 0.5,
+    'ITERS': 200000,
+    'batch_size': 64,
+    'BN_MOMENTUM': 0.9,
+    'data_format': 'NHWC',
+}
+ARCHITECTURE = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ngf', 'ndf', 'n_extra_layers', 'noBN')
+FLAG_ALIASES = {'batchSize': 'batch_size', 'imageSize': 'IMAGE_SIZE', 'nz': 'Z_DIM',
+                'nc': 'CHANNELS', 'niter': 'EPOCHS'}
+
+
+def config(**overrides):
+    cfg = merged('wgan', DEFAULTS, overrides)
+    dcgan.check_size(cfg['IMAGE_SIZE'])
+    if not cfg['clamp_lower'] < cfg['clamp_upper']:
+        raise ConfigError('clamp_lower must be below clamp_upper, got {} and {}'.format(
+            cfg['clamp_lower'], cfg['clamp_upper']))
+    layout.check(cfg['data_format'])
+    return cfg
+
+
+def critic_steps(cfg, step):
+    """Diters, or warmup_Diters for the first warmup_g_iters generator steps and every
+    warmup_every-th (main.py of the original; the paper omits it)."""
+    if step < cfg['warmup_g_iters'] or step % cfg['warmup_every'] == 0:
+        return cfg['warmup_Diters']
+    return cfg['Diters']
+
+
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+              update_moving_stats=False):
+    """NHWC images in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given)."""
+    del labels  # unconditional
+    if noise is None:
+        noise = tf.random_normal([n_samples, cfg['Z_DIM']])
+    return dcgan.conv_generator(cfg, noise, cfg['ngf'], not cfg['noBN'], cfg['n_extra_layers'],
+                                is_training, update_moving_stats)
+
+
+def discriminator(cfg, images, features=None):
+    """(critic scores [n], None)."""
+    return dcgan.conv_discriminator(cfg, images, cfg['ndf'], cfg['n_extra_layers'],
+                                    features), None
+
+
+class RMSProp(tf.train.RMSPropOptimizer):
+    """RMSProp with its mean square starting at 0, as PyTorch's (the original's) does; TF's
+    starts at 1, which shrinks the first few hundred steps at lr 5e-5 to almost nothing."""
+
+    def _create_slots(self, var_list):
+        for var in var_list:
+            self._zeros_slot(var, 'rms', self._name)
+            self._zeros_slot(var, 'momentum', self._name)
+
+
+def optimizer(cfg, lr):
+    if cfg['adam']:
+        return tf.train.AdamOptimizer(lr, cfg['beta1'], 0.999)
+    return RMSProp(lr, decay=0.99, epsilon=1e-8)
+
+
+def clip(variables, lower, upper):
+    """The critic's weight clipping: every critic parameter into [lower, upper]."""
+    return tf.group(*[tf.assign(v, tf.clip_by_value(v, lower, upper)) for v in variables])
+
+
+def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+    """A critic step (then clipping) on a real batch, and a generator step."""
+    gen = functools.partial(generator, cfg)
+    disc = functools.partial(discriminator, cfg)
+    batch = cfg['batch_size']
+    step = tf.train.get_or_create_global_step()
+    wrap_optimizer = wrap_optimizer or (lambda opt: opt)
+    disc_opt = wrap_optimizer(optimizer(cfg, cfg['lrD']))
+    gen_opt = wrap_optimizer(optimizer(cfg, cfg['lrG']))
+
+    def critic_step(draws):
+        real_scores = disc(next_batch()[0])[0]
+        fake_scores = disc(gen(batch, noise=draws.normal([batch, cfg['Z_DIM']])))[0]
+        cost = losses.wasserstein_critic(real_scores, fake_scores)
+        critic = params.params_with_name('Discriminator.', trainable_only=True)
+        update = disc_opt.minimize(cost, var_list=critic, gate_gradients=GATE_GRADIENTS)
+        with tf.control_dependencies([update]):
+            clipped = clip(critic, cfg['clamp_lower'], cfg['clamp_upper'])
+        return clipped, {'loss_d': cost, 'wasserstein': -cost}
+
+    def generator_step(draws):
+        return dcgan.generator_train_op(cfg, gen, disc, gen_opt, step, draws, batch,
+                                        lambda scores: -tf.reduce_mean(scores))
+
+    return GANGraph(generator=gen, discriminator=disc,
+                    critic_steps=functools.partial(critic_steps, cfg), step=step,
+                    learning_rate=tf.constant(float(cfg['lrG'])),
+                    **train_ops(critic_step, generator_step, cfg['Diters'], seed))

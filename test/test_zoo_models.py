@@ -1,0 +1,216 @@
+"""WGAN, DCGAN and CGAN: their networks, their training rules, and each through the whole
+toolchain (train, resume, fine-tune, score, freeze) on the shared loop."""
+import functools
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import datasets.base
+import freeze_graph
+import gan_eval
+import gan_train
+from conftest import new_session
+from models import cgan, dcgan, wgan
+from tflib import gan as gan_lib
+from tflib import params
+from tflib.compat import tf
+
+HAS_ONNX = all(importlib.util.find_spec(m) for m in ('tf2onnx', 'onnxruntime'))
+TINY = {  # model, preset, flags (a seed's flag names where it has them)
+    'wgan': (wgan, 'wgan_lsun', ['--imageSize', '16', '--nz', '8', '--ngf', '8', '--ndf', '8',
+                                 '--batchSize', '4', '--Diters', '2', '--warmup_Diters', '3',
+                                 '--warmup_g_iters', '1', '--n_extra_layers', '1',
+                                 '--dataset', 'mnist_builtin', '--nc', '1']),
+    'wgan_nobn': (wgan, 'wgan_lsun_nobn', ['--imageSize', '16', '--nz', '8', '--ngf', '8',
+                                           '--ndf', '8', '--batchSize', '4', '--Diters', '2',
+                                           '--warmup_g_iters', '0', '--adam',
+                                           '--dataset', 'mnist_builtin', '--nc', '1']),
+    'dcgan': (dcgan, 'dcgan_imagenet32', ['--feature_size', '4', '--latent_size', '8',
+                                          '--batch_size', '8', '--dataset', 'mnist_builtin',
+                                          '--CHANNELS', '1']),
+    'cgan': (cgan, 'cgan_mnist', ['--batch_size', '8']),
+    'cgan_conv': (cgan, 'cgan_mnist', ['--ARCH', 'conv', '--IMAGE_SIZE', '32',
+                                       '--batch_size', '8']),
+}
+COMMON = ['--ITERS', '2', '--LOG_STEP', '1', '--device', 'cpu', '--data_path', '']
+
+
+def tiny_cfg(name, **overrides):
+    """The model config TINY[name]'s flags give."""
+    model, preset, flags = TINY[name]
+    _, cfg, _ = gan_train.settings(['--preset', preset] + flags)
+    cfg.update(overrides)
+    return model, model.config(**{k: cfg[k] for k in model.DEFAULTS})
+
+
+def digits_batches(cfg, seed=0):
+    rng = np.random.RandomState(seed)
+    size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
+    source = datasets.base.ArraySource('random', rng.randint(
+        0, 256, (4 * cfg['batch_size'], size, size, channels), np.uint8),
+        rng.randint(0, 10, 4 * cfg['batch_size']), 10)
+    return datasets.base.batches(source, cfg['batch_size'], seed)
+
+
+@pytest.mark.parametrize('model,overrides,n_gen,n_disc', [
+    (wgan, {}, 3576704, 2765568), (wgan, dict(noBN=True), 3574784, 2765568),
+    (dcgan, {}, 3448576, 2637312)])
+def test_parameter_counts_match_the_originals(model, overrides, n_gen, n_disc):
+    """Arjovsky's DCGAN_G/DCGAN_D at 64x64 (ngf = ndf = 64) and seed 003's 32x32 nets."""
+    cfg = model.config(**overrides)
+    with new_session():
+        model.discriminator(cfg, model.generator(cfg, 2))
+        counts = [sum(int(np.prod(v.shape.as_list())) for v in params.params_with_name(p, True))
+                  for p in ('Generator', 'Discriminator.')]
+    assert counts == [n_gen, n_disc]
+
+
+@pytest.mark.parametrize('arch,size,n_gen,n_disc', [
+    ('mlp', 28, 2413984, 1224351), ('conv', 32, 1477480, 672640)])
+def test_cgan_parameter_counts(arch, size, n_gen, n_disc):
+    """The paper's MLP (G 200 + 1000 -> 1200 -> 784; maxout D 240x5, 50x5, 240x4) and the
+    seed's conv model (its README: G 1.48M, D 0.67M parameters; convolutions without biases)."""
+    cfg = cgan.config(ARCH=arch, IMAGE_SIZE=size)
+    with new_session():
+        labels = tf.zeros([2], tf.int32)
+        cgan.discriminator(cfg, cgan.generator(cfg, 2, labels), labels)
+        counts = [sum(int(np.prod(v.shape.as_list())) for v in params.params_with_name(p, True))
+                  for p in ('Generator', 'Discriminator.')]
+        keys = {v.op.name: v.shape.as_list() for v in params.all_params()}
+    assert counts == [n_gen, n_disc]
+    if arch == 'mlp':
+        assert keys['Discriminator.X/Discriminator.X.W'] == [784, 240 * 5]
+        assert keys['Generator.Joint/Generator.Joint.W'] == [1200, 1200]
+
+
+def test_parameter_keys():
+    cfg = wgan.config(IMAGE_SIZE=32, n_extra_layers=1)
+    with new_session():
+        images = wgan.generator(cfg, 2)
+        wgan.discriminator(cfg, images)
+        keys = {v.op.name: v.shape.as_list() for v in params.all_params()}
+    assert keys['Generator.Input/Generator.Input.W'] == [100, 16 * 256]
+    assert keys['Generator.Up1/Generator.Up1.Filters'] == [4, 4, 128, 256]
+    assert keys['Generator.Extra1/Generator.Extra1.Filters'] == [3, 3, 64, 64]
+    assert keys['Generator.Output/Generator.Output.Filters'] == [4, 4, 3, 64]
+    assert keys['Discriminator.Input/Discriminator.Input.Filters'] == [4, 4, 3, 64]
+    assert keys['Discriminator.Down2/Discriminator.Down2.Filters'] == [4, 4, 128, 256]
+    assert keys['Discriminator.Output/Discriminator.Output.W'] == [16 * 256, 1]
+    assert 'Discriminator.Down1N.scale' in keys and 'Discriminator.InputN.scale' not in keys
+    assert not [k for k in keys if k.endswith('Biases')], 'DCGAN convolutions have no biases'
+
+
+def test_wgan_clipping_and_warm_up():
+    """After a critic step every critic parameter (BN scales too) is within the clamp, the
+    generator is untouched, and the critic schedule warms up as the original's main.py."""
+    _, cfg = tiny_cfg('wgan', clamp_lower=-0.005, clamp_upper=0.004)
+    lower, upper = np.float32(-0.005), np.float32(0.004)  # as float32 weights hold them
+    with new_session() as session:
+        gan = wgan.build(cfg, digits_batches(cfg))
+        session.run(tf.global_variables_initializer())
+        critic = params.params_with_name('Discriminator.', trainable_only=True)
+        assert max(np.abs(v).max() for v in session.run(critic)) > 0.01  # N(1, .02) BN scales
+        generator_before = session.run(params.params_with_name('Generator'))
+        session.run(gan.disc_train_op)
+        values = np.concatenate([v.ravel() for v in session.run(critic)])
+        assert values.min() >= lower and values.max() <= upper
+        assert (values == upper).any() and (values == lower).any()
+        for before, after in zip(generator_before,
+                                 session.run(params.params_with_name('Generator'))):
+            np.testing.assert_array_equal(before, after)
+        session.run(gan.train_op)
+        values = np.concatenate([v.ravel() for v in session.run(critic)])
+        assert values.min() >= lower and values.max() <= upper
+    full = wgan.config()
+    assert [wgan.critic_steps(full, s) for s in (0, 24, 25, 26, 499, 500, 501)] == \
+        [100, 100, 5, 5, 5, 100, 5]
+
+
+def test_rmsprop_starts_from_a_zero_mean_square():
+    """First RMSProp step = lr * g / sqrt(0.01 g^2 + eps) ~ 10 lr sign(g), as in PyTorch."""
+    with new_session() as session:
+        var = tf.Variable([1., -2.])
+        step = wgan.RMSProp(0.1, decay=0.99, epsilon=1e-8).minimize(tf.reduce_sum(3. * var))
+        session.run(tf.global_variables_initializer())
+        session.run(step)
+        np.testing.assert_allclose(session.run(var), [1. - 1., -2. - 1.], atol=1e-5)
+
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_one_fused_iteration_trains_both_networks(name):
+    model, cfg = tiny_cfg(name)
+    with new_session() as session:
+        gan = model.build(cfg, digits_batches(cfg))
+        session.run(tf.global_variables_initializer())
+        before = session.run(params.all_params())
+        metrics = session.run([gan.train_op, gan.train_metrics])[1]
+        after = session.run(params.all_params())
+        assert session.run(gan.step) == 1
+    assert all(np.isfinite(v) for v in metrics.values()) and 'loss_g' in metrics
+    changed = [np.abs(a - b).max() > 0 for a, b in zip(before, after)]
+    assert sum(changed) >= len(changed) // 2
+
+
+def test_dcgan_discriminator_scores_and_bce():
+    _, cfg = tiny_cfg('dcgan')
+    with new_session() as session:
+        gan = dcgan.build(cfg, digits_batches(cfg))
+        session.run(tf.global_variables_initializer())
+        metrics = session.run(gan.disc_metrics)
+    assert 0 < metrics['d_real'] < 1 and 0 < metrics['d_fake'] < 1
+    # Untrained: D(x) ~ 1/2 for every input, so the summed BCE is ~ 2 log 2.
+    assert abs(metrics['loss_d'] - 2 * np.log(2)) < 0.3
+
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_train_resume_score_and_freeze(tmp_path, capsys, name):
+    """Each model through the shared toolchain: gan_train (then resumed), gan_eval on the
+    checkpoint, freeze_graph to .pb (and .onnx) matching the checkpoint."""
+    model, preset, flags = TINY[name]
+    out = str(tmp_path / 'run')
+    assert gan_train.main(['--preset', preset, '--output_path', out] + flags + COMMON) == 0
+    assert gan_train.main(['--preset', preset, '--output_path', out] + flags + COMMON +
+                          ['--ITERS', '3']) == 0
+    text = capsys.readouterr().out
+    assert 'resuming' in text and 'step: 3/3' in text
+    meta = json.load(open(tmp_path / 'run' / 'meta.json'))
+    assert meta['model'] == model.__name__.split('.')[-1] and meta['step'] == 3
+    parzen = ['--parzen', '--parzen_validation', '300'] if model is cgan else []
+    assert gan_eval.main(['--ckpt', out, '--n', '200', '--output_dir',
+                          str(tmp_path / 'eval')] + parzen) == 0
+    text = capsys.readouterr().out
+    assert 'inception_200 score' in text
+    if parzen:  # 32x32 conv samples are resized to MNIST's 28x28; 1,000 held-out test digits
+        assert '1000 test points), protocol paper, 300 validation points' in text
+    export = ['--ckpt', out, '--output', str(tmp_path / 'G.pb')]
+    if HAS_ONNX:
+        export += ['--onnx', str(tmp_path / 'G.onnx')]
+    assert freeze_graph.main(export) == 0
+    text = capsys.readouterr().out
+    assert 'max |difference| from the checkpoint' in text
+
+
+def test_finetune_a_wgan_from_another_run(tmp_path, capsys):
+    _, preset, flags = TINY['wgan']
+    source = str(tmp_path / 'source')
+    assert gan_train.main(['--preset', preset, '--output_path', source] + flags + COMMON) == 0
+    assert gan_train.main(['--preset', preset, '--output_path', str(tmp_path / 'target'),
+                           '--finetune_from', source] + flags + COMMON) == 0
+    text = capsys.readouterr().out
+    assert 'missing 0' in text and 'shape-mismatched 0' in text
+
+
+def test_epochs_set_the_iterations_unless_iters_is_given():
+    """Seed presets count epochs (as their scripts do); an explicit --ITERS wins."""
+    _, cfg, _ = gan_train.settings(['--preset', 'dcgan_imagenet32'])
+    assert cfg['EPOCHS'] == 20.
+    _, cfg, _ = gan_train.settings(['--preset', 'dcgan_imagenet32', '--ITERS', '5'])
+    assert cfg['EPOCHS'] == 0. and cfg['ITERS'] == 5
+    _, cfg, _ = gan_train.settings(['--preset', 'wgan_lsun', '--niter', '2', '--ITERS', '5'])
+    assert cfg['EPOCHS'] == 2.
+    # One epoch of 100 batches at Diters 5 after 25 warm-up iterations of 100 critic steps.
+    schedule = functools.partial(wgan.critic_steps, wgan.config())
+    assert gan_lib.iterations_for_epochs(1, 100, schedule) == 1
+    assert gan_lib.iterations_for_epochs(30, 100, schedule) == 25 + (3000 - 2500) // 5

@@ -54,8 +54,6 @@ def parse(argv):
                              'split; seed: both from the training images (MindSpore CGAN)')
     parser.add_argument('--parzen_validation', type=int, default=parzen.VALIDATION_LIMIT,
                         help='at most this many validation images choose sigma (paper)')
-    parser.add_argument('--parzen_size', type=int, default=28,
-                        help='images are compared at this size (MNIST: 28, d = 784)')
     parser.add_argument('--debug', action='store_true')
     return parser.parse_known_args(argv)
 
@@ -160,10 +158,12 @@ def evaluate(args, flags):
 
 
 def parzen_score(args, generated):
-    """Log-likelihood of --dataset's images under a Parzen window on the generated ones, all in
-    [0, 1] at --parzen_size (the seed bilinearly resizes its 32x32 samples to MNIST's 28x28)."""
+    """Log-likelihood of --dataset's images under a Parzen window on the generated ones, in
+    [0, 1]: MNIST in its own 28x28 frame (d = 784, as published; generated digits are taken
+    back out of the loader's 32x32 padding), other data at the generator's size."""
     load = datasets.get(args.dataset)
-    size, channels = args.parzen_size, generated.shape[3]
+    mnist = args.dataset in ('mnist', 'mnist_builtin')
+    size, channels = (28 if mnist else generated.shape[1]), generated.shape[3]
     splits = ('train', 'test') if args.parzen_protocol == 'paper' else ('train',)
     real = []
     for split in splits:
@@ -171,7 +171,7 @@ def parzen_score(args, generated):
         real.append(source.read(np.arange(len(source)))[0].reshape(len(source), -1) / 255.)
     validation, test = parzen.protocol_points(args.parzen_protocol, real[0], real[-1],
                                               args.parzen_validation)
-    samples = images.resize_float(generated, size) * .5 + .5
+    samples = (datasets.mnist.to_digit_frame(generated) if mnist else generated) * .5 + .5
     result = parzen.score(samples.reshape(len(samples), -1), test, validation)
     print('{}, protocol {}, {} validation points'.format(
         parzen.format_score(result), args.parzen_protocol, len(validation)))

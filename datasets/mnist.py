@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from datasets.base import ArraySource, DataError, fit_array
+from tflib.images import resize_float
 
 PREFIXES = {'train': 'train', 'test': 't10k'}
 
@@ -44,6 +45,14 @@ def _source(path, images, labels, image_size, channels):
     if channels == 3:
         images = images.repeat(3, axis=3)
     return ArraySource(path, fit_array(images, image_size, channels), labels, n_classes=10)
+
+
+def to_digit_frame(images):
+    """Float images [N, S, S, C] in the layout ``_source`` gives at size S, back in MNIST's own
+    28x28 frame: resized to 32x32, then the 2-pixel padding cropped."""
+    if images.shape[1] == 28:
+        return images
+    return resize_float(images, 32)[:, 2:30, 2:30]
 
 
 def load(path, image_size=32, channels=1, split='train'):

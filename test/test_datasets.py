@@ -92,6 +92,9 @@ def test_mnist_idx(tmp_path, gz):
     assert rgb.read([0])[0].shape == (1, 32, 32, 3)
     native = datasets.get('mnist')(str(tmp_path), 28, 1)
     np.testing.assert_array_equal(native.read(np.arange(12))[0][..., 0], images)  # unpadded
+    # Generated 32x32 digits go back to MNIST's frame (for the Parzen score) by the inverse.
+    framed = datasets.mnist.to_digit_frame(got.astype(np.float32))
+    np.testing.assert_array_equal(framed[..., 0], images)
 
 
 def test_builtin_mnist_digits():

@@ -30,9 +30,8 @@ TINY = {  # model, preset, flags (a seed's flag names where it has them)
     'dcgan': (dcgan, 'dcgan_imagenet32', ['--feature_size', '4', '--latent_size', '8',
                                           '--batch_size', '8', '--dataset', 'mnist_builtin',
                                           '--CHANNELS', '1']),
-    'cgan': (cgan, 'cgan_mnist', ['--batch_size', '8']),
-    'cgan_conv': (cgan, 'cgan_mnist', ['--ARCH', 'conv', '--IMAGE_SIZE', '32',
-                                       '--batch_size', '8']),
+    'cgan': (cgan, 'cgan_mnist_mlp', ['--batch_size', '8']),
+    'cgan_conv': (cgan, 'cgan_mnist', ['--batch_size', '8']),
 }
 COMMON = ['--ITERS', '2', '--LOG_STEP', '1', '--device', 'cpu', '--data_path', '']
 

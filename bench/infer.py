@@ -7,11 +7,13 @@ side, at several batch sizes.
 The generator is made as a finished run exports it: a run directory with a random-init
 checkpoint and meta.json (temporary), frozen to .pb and .onnx by freeze_graph.py's freeze()
 and to_onnx() with a dynamic batch, both checked against the checkpoint. TensorFlow runs the
-.pb in a default session and onnxruntime the .onnx in a default CPU session, as gan_eval.py's
-Sampler does. The engines take turns in rounds of consecutive calls, so both see the same
-machine. Each turn starts with a pause and an untimed call: onnxruntime's threads keep spinning
-for a while after a call returns (without the pause, TF's calls right after it were measured up
-to 35% slower at batch 1).
+.pb in a default session (through a session callable) and onnxruntime the .onnx in a default
+CPU session, as gan_eval.py's Sampler does. The engines take turns in rounds of consecutive
+calls, so both see the same machine. Each turn starts with a pause and an untimed call:
+onnxruntime's threads keep spinning for a while after a call returns (without the pause, TF's
+calls right after it were measured up to 35% slower at batch 1). A turn makes 30 calls, as
+sampling thousands of images does: TF's idle threads wake slower than onnxruntime's spinning
+ones, so with 3 calls a turn TF measured 0.73x onnxruntime at batch 1, with 30 0.93x.
 """
 import argparse
 import functools
@@ -36,7 +38,7 @@ def settings(argv):
     parser.add_argument('--batches', default='1,16,128', help='comma-separated batch sizes')
     parser.add_argument('--rounds', type=int, default=5,
                         help='rounds in which each engine runs in turn, per batch size')
-    parser.add_argument('--calls', type=int, default=3, help='timed calls per engine per round')
+    parser.add_argument('--calls', type=int, default=30, help='timed calls per engine per round')
     parser.add_argument('--levers', default='',
                         help='comma-separated TF session configs to time beside the default: '
                              'inter_op=N, intra_op=N, no_OPTIMIZER (e.g. no_remapping)')
@@ -95,7 +97,8 @@ def main(argv=None):
     rates = {}
     for batch in [int(b) for b in args.batches.split(',')]:
         feed = {k + ':0': v for k, v in freeze_graph.sample_inputs(model_cfg, batch).items()}
-        runs = {name: functools.partial(s.run, 'images:0', feed) for name, s in sessions.items()}
+        runs = {name: functools.partial(s.make_callable('images:0', list(feed)), *feed.values())
+                for name, s in sessions.items()}  # as gan_eval.py's Sampler calls it
         runs['ort'] = functools.partial(ort.run, ['images:0'], feed)
         times = {name: [] for name in runs}
         for _ in range(args.rounds):

@@ -119,8 +119,8 @@ def main(argv=None):
             session.run(init)
             seconds, losses = time_modes(session, gan, n_critic, args)
         finite = all(np.isfinite(v) for v in losses.values())
-        print('{}: fused {:.3f} s/iter, step by step {:.3f} s/iter ({:.1f}% of peak); losses '
-              'finite: {} ({})'.format(
+        print('{}: fused {:.3f} s/iter, step by step {:.3f} s/iter ({:.1f}% of the fp32 peak); '
+              'losses finite: {} ({})'.format(
                   precision, seconds['fused'], seconds['loop'],
                   100. * flops / seconds['fused'] / 1e9 / peak, finite,
                   ', '.join('{} {:.3g}'.format(k, v) for k, v in sorted(losses.items()))),

@@ -2,7 +2,8 @@
 
 ``ARCH mlp`` is the paper's network: G maps z (200 ReLU) and the one-hot label (1000 ReLU)
 through a joint 1200 ReLU layer to 784 sigmoid pixels; D is maxout (x: 240 units x 5 pieces,
-y: 50 x 5, joint 240 x 4) with dropout 0.5, then a sigmoid. The paper's z ~ U[0, 1]^100 is
+y: 50 x 5, joint 240 x 4) with dropout 0.5 (0.2 on its input pixels, as the GAN paper's MNIST
+critic), then a sigmoid. The paper's z ~ U[0, 1]^100 is
 N(0, 1) noise through the normal CDF, so every model shares the N(0, 1) interface. ``ARCH conv``
 is the seed's 32x32 model (MindSpore research/cv/CGAN): label embeddings, transposed
 convolutions with GroupNorm(1) (= our Layernorm), sigmoid output. Sigmoid pixels in [0, 1] are
@@ -29,7 +30,8 @@ DEFAULTS = {
     'Z_DIM': 100,
     'N_CLASSES': 10,
     'CONDITIONAL': True,
-    'DROPOUT': 0.5,
+    'DROPOUT': 0.5,          # the critic's hidden units (mlp)
+    'INPUT_DROPOUT': 0.2,    # the critic's input pixels (mlp)
     'LR': 2e-4,
     'BETA1': 0.5,
     'BETA2': 0.999,
@@ -38,6 +40,11 @@ DEFAULTS = {
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'N_CLASSES')
+# The MLP's initial weights, uniform in +-0.05 (G) and +-0.005 (D), as goodfeli/adversarial's
+# mnist.yaml, the GAN paper's MNIST model that the CGAN paper builds on: with the default
+# Glorot ranges the MLP collapsed to one image for every label within 1,000 steps.
+MLP_G_INIT = params.uniform(.05 / 3 ** .5)
+MLP_D_INIT = params.uniform(.005 / 3 ** .5)
 critic_steps = dcgan.critic_steps
 
 
@@ -55,7 +62,7 @@ def config(**overrides):
 
 def _maxout(name, x, units, pieces):
     """Maxout (Goodfellow et al. 2013): the max over ``pieces`` linear maps per unit."""
-    y = Linear(name, int(x.shape[1]), units * pieces, x)
+    y = Linear(name, int(x.shape[1]), units * pieces, x, init=MLP_D_INIT)
     return tf.reduce_max(tf.reshape(y, [-1, units, pieces]), axis=2)
 
 
@@ -80,11 +87,12 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
     size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
     if cfg['ARCH'] == 'mlp':
         uniform = 0.5 * (1. + tf.math.erf(noise / 2. ** 0.5))
-        h_z = tf.nn.relu(Linear('Generator.Z', cfg['Z_DIM'], 200, uniform))
-        h_y = tf.nn.relu(Linear('Generator.Y', cfg['N_CLASSES'], 1000,
-                                tf.one_hot(labels, cfg['N_CLASSES'])))
-        h = tf.nn.relu(Linear('Generator.Joint', 1200, 1200, tf.concat([h_z, h_y], 1)))
-        pixels = Linear('Generator.Output', 1200, size * size * channels, h)
+        dense = functools.partial(Linear, init=MLP_G_INIT)
+        h_z = tf.nn.relu(dense('Generator.Z', cfg['Z_DIM'], 200, uniform))
+        h_y = tf.nn.relu(dense('Generator.Y', cfg['N_CLASSES'], 1000,
+                               tf.one_hot(labels, cfg['N_CLASSES'])))
+        h = tf.nn.relu(dense('Generator.Joint', 1200, 1200, tf.concat([h_z, h_y], 1)))
+        pixels = dense('Generator.Output', 1200, size * size * channels, h)
         return tf.reshape(_to_images(pixels), [-1, size, size, channels])
     x = tf.concat([noise, _embedding('Generator.Embedding', cfg['N_CLASSES'], cfg['Z_DIM'],
                                      labels)], 1)
@@ -104,10 +112,12 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
 def discriminator(cfg, images, labels, is_training=True):
     """(logits [n] of 'real' for the image-label pairs, None)."""
     n_pixels = cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS']
-    dropout = functools.partial(tf.nn.dropout, rate=cfg['DROPOUT']) if is_training and \
-        cfg['DROPOUT'] else (lambda x: x)
+    def dropout(x, rate=cfg['DROPOUT']):
+        return tf.nn.dropout(x, rate=rate) if is_training and rate else x
+
     if cfg['ARCH'] == 'mlp':
-        h_x = dropout(_maxout('Discriminator.X', tf.reshape(images, [-1, n_pixels]), 240, 5))
+        pixels = dropout(tf.reshape(images, [-1, n_pixels]), cfg['INPUT_DROPOUT'])
+        h_x = dropout(_maxout('Discriminator.X', pixels, 240, 5))
         h_y = dropout(_maxout('Discriminator.Y', tf.one_hot(labels, cfg['N_CLASSES']), 50, 5))
         h = dropout(_maxout('Discriminator.Joint', tf.concat([h_x, h_y], 1), 240, 4))
         return tf.reshape(Linear('Discriminator.Output', 240, 1, h), [-1]), None

@@ -50,8 +50,8 @@ def parse(argv):
     parser.add_argument('--parzen', action='store_true',
                         help='also the Parzen-window log-likelihood of --dataset (CGAN, MNIST)')
     parser.add_argument('--parzen_protocol', choices=parzen.PROTOCOLS, default='paper',
-                        help='paper: sigma on held-out training images, scored on the test '
-                             'split; seed: both from the training images (MindSpore CGAN)')
+                        help='paper: sigma on the last sixth of the training images, scored on '
+                             'the test split; seed: both from the training images (MindSpore)')
     parser.add_argument('--parzen_validation', type=int, default=parzen.VALIDATION_LIMIT,
                         help='at most this many validation images choose sigma (paper)')
     parser.add_argument('--debug', action='store_true')
@@ -168,13 +168,16 @@ def parzen_score(args, generated):
     load = datasets.get(args.dataset)
     mnist = args.dataset in ('mnist', 'mnist_builtin')
     size, channels = (28 if mnist else generated.shape[1]), generated.shape[3]
-    splits = ('train', 'test') if args.parzen_protocol == 'paper' else ('train',)
-    real = []
-    for split in splits:
-        source = load(args.data_path, size, channels, split)
-        real.append(source.read(np.arange(len(source)))[0].reshape(len(source), -1) / 255.)
-    validation, test = parzen.protocol_points(args.parzen_protocol, real[0], real[-1],
-                                              args.parzen_validation)
+    train = load(args.data_path, size, channels, 'train')
+    test = load(args.data_path, size, channels, 'test') if args.parzen_protocol == 'paper' \
+        else train  # the seed's test points are training images
+
+    def read(source, indices):  # only the images the protocol uses
+        return source.read(indices)[0].reshape(len(indices), -1) / 255.
+
+    validation, scored = parzen.protocol_points(args.parzen_protocol, np.arange(len(train)),
+                                                np.arange(len(test)), args.parzen_validation)
+    validation, test = read(train, validation), read(test, scored)
     samples = (datasets.mnist.to_digit_frame(generated) if mnist else generated) * .5 + .5
     result = parzen.score(samples.reshape(len(samples), -1), test, validation)
     print('{}, protocol {}, {} validation points'.format(

@@ -166,6 +166,13 @@ def train(model, cfg, explicit):
     if 'data_format' not in explicit:
         cfg['data_format'] = device.data_format(dev)
     model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
+    source = load_data(cfg, model_cfg)
+    if cfg['EPOCHS']:
+        model_cfg['ITERS'] = cfg['ITERS'] = gan_lib.iterations_for_epochs(
+            cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
+            functools.partial(model.critic_steps, model_cfg))
+        print('{} epochs of {} images: {} generator steps'.format(
+            cfg['EPOCHS'], len(source), model_cfg['ITERS']))
     out = cfg['output_path']
     try:
         for sub in ('', 'samples'):
@@ -181,13 +188,6 @@ def train(model, cfg, explicit):
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(cfg['seed'])
-        source = load_data(cfg, model_cfg)
-        if cfg['EPOCHS']:
-            model_cfg['ITERS'] = gan_lib.iterations_for_epochs(
-                cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
-                functools.partial(model.critic_steps, model_cfg))
-            print('{} epochs of {} images: {} generator steps'.format(
-                cfg['EPOCHS'], len(source), model_cfg['ITERS']))
         start = meta['step'] if meta else 0
         next_batch = datasets.batches(source, model_cfg['batch_size'], cfg['seed'] + start,
                                       cfg['DEQUANTIZE'])

@@ -85,7 +85,7 @@ def build(model, model_cfg, seed):
 
 def time_modes(session, gan, n_critic, args):
     """Median seconds per iteration of the fused op and of the step-by-step loop, interleaved
-    so that both see the same machine; the losses of the last fused iteration."""
+    so that both see the same machine; the losses of one more fused iteration."""
     def looped():
         for _ in range(n_critic):
             session.run(gan.disc_train_op)
@@ -98,7 +98,7 @@ def time_modes(session, gan, n_critic, args):
     for _ in range(args.iters):
         times['fused'].append(machine.timed(fused))
         times['loop'].append(machine.timed(looped))
-    losses = session.run(gan.train_metrics)
+    losses = session.run([gan.train_op, gan.train_metrics])[1]
     return {k: machine.median(v) for k, v in times.items()}, losses
 
 

@@ -116,11 +116,12 @@ def discriminator(cfg, images, labels, is_training=True):
         return tf.nn.dropout(x, rate=rate) if is_training and rate else x
 
     if cfg['ARCH'] == 'mlp':
-        pixels = dropout(tf.reshape(images, [-1, n_pixels]), cfg['INPUT_DROPOUT'])
+        # Pixels in [0, 1] as the paper's critic saw them, so a dropped pixel is background.
+        pixels = dropout(tf.reshape(images, [-1, n_pixels]) * .5 + .5, cfg['INPUT_DROPOUT'])
         h_x = dropout(_maxout('Discriminator.X', pixels, 240, 5))
         h_y = dropout(_maxout('Discriminator.Y', tf.one_hot(labels, cfg['N_CLASSES']), 50, 5))
         h = dropout(_maxout('Discriminator.Joint', tf.concat([h_x, h_y], 1), 240, 4))
-        return tf.reshape(Linear('Discriminator.Output', 240, 1, h), [-1]), None
+        return tf.reshape(Linear('Discriminator.Output', 240, 1, h, init=MLP_D_INIT), [-1]), None
     size = cfg['IMAGE_SIZE']
     label_map = tf.reshape(_embedding('Discriminator.Embedding', cfg['N_CLASSES'], size * size,
                                       labels), [-1, size, size, 1])

@@ -11,7 +11,7 @@ N(1, 0.02), no conv biases (seed 003, the DCGAN paper).
 """
 import functools
 
-from tflib import layout, losses, params
+from tflib import layout, params
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
@@ -98,27 +98,22 @@ def conv_generator(cfg, noise, ngf, batchnorm_=True, n_extra_layers=0, is_traini
         return layout.to_nhwc(tf.tanh(x))
 
 
-def conv_discriminator(cfg, images, ndf, n_extra_layers=0, features=None):
+def conv_discriminator(cfg, images, ndf, n_extra_layers=0):
     """DCGAN_D: one score (logit) per NHWC image. Batch statistics in its BN, as the
-    original's critic always normalises. ``features``, a list, receives each conv block's
-    output (NHWC) for the representation test."""
+    original's critic always normalises."""
     widths = _widths(cfg['IMAGE_SIZE'], ndf)[::-1]
-    collect = features.append if features is not None else (lambda _: None)
     with layout.using(cfg['data_format']):
         x = layout.from_nhwc(images)
         x = leaky_relu(Conv2D('Discriminator.Input', cfg['CHANNELS'], widths[0], 4, x, stride=2,
                               biases=False, init=INIT))
-        collect(layout.to_nhwc(x))
         for i in range(n_extra_layers):
             name = 'Discriminator.Extra{}'.format(i + 1)
             x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, widths[0], widths[0], 3, x,
                                                        biases=False, init=INIT), True))
-            collect(layout.to_nhwc(x))
         for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
             name = 'Discriminator.Down{}'.format(i + 1)
             x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, w_in, w_out, 4, x, stride=2,
                                                        biases=False, init=INIT), True))
-            collect(layout.to_nhwc(x))
         return tf.reshape(Linear('Discriminator.Output', 16 * widths[-1], 1,
                                  layout.flatten_nchw(x), biases=False, init=INIT), [-1])
 
@@ -133,19 +128,24 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
                           update_moving_stats=update_moving_stats)
 
 
-def discriminator(cfg, images, features=None):
+def discriminator(cfg, images):
     """(logits [n] of 'real', None)."""
-    return conv_discriminator(cfg, images, 2 * cfg['feature_size'], features=features), None
+    return conv_discriminator(cfg, images, 2 * cfg['feature_size']), None
 
 
-def bce_losses(real_logits, fake_logits, gen_logits):
-    """(D cost, G cost): D = BCE(D(x), 1) + BCE(D(G(z)), 0), summed as seed 003 does; G the
-    non-saturating BCE(D(G(z)), 1) (Goodfellow et al. 2014, sec. 3)."""
-    bce = tf.nn.sigmoid_cross_entropy_with_logits
-    disc = tf.reduce_mean(bce(labels=tf.ones_like(real_logits), logits=real_logits)) + \
-        tf.reduce_mean(bce(labels=tf.zeros_like(fake_logits), logits=fake_logits))
-    gen = tf.reduce_mean(bce(labels=tf.ones_like(gen_logits), logits=gen_logits))
-    return disc, gen
+def _bce(logits, target):
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), float(target)), logits=logits))
+
+
+def bce_critic_cost(real_logits, fake_logits):
+    """BCE(D(x), 1) + BCE(D(G(z)), 0), summed as seed 003 does."""
+    return _bce(real_logits, 1) + _bce(fake_logits, 0)
+
+
+def bce_generator_cost(fake_logits):
+    """The non-saturating BCE(D(G(z)), 1) (Goodfellow et al. 2014, sec. 3)."""
+    return _bce(fake_logits, 1)
 
 
 def build(cfg, next_batch, wrap_optimizer=None, seed=0):
@@ -174,7 +174,7 @@ def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
         real_logits = logits_of(real, labels)
         fake = gen(batch, labels=labels, noise=draws.normal([batch, cfg['Z_DIM']]))
         fake_logits = logits_of(fake, labels)
-        cost, _ = bce_losses(real_logits, fake_logits, fake_logits)
+        cost = bce_critic_cost(real_logits, fake_logits)
         metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
                    'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
         return disc_opt.minimize(cost, var_list=params.params_with_name(
@@ -184,7 +184,7 @@ def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
         labels = draws.integers([batch], cfg['N_CLASSES']) if conditional else None
         return generator_train_op(cfg, gen, lambda x: (logits_of(x, labels), None), gen_opt,
                                   step, draws, batch,
-                                  lambda logits: bce_losses(logits, logits, logits)[1], labels)
+                                  bce_generator_cost, labels)
 
     return GANGraph(generator=gen, discriminator=disc,
                     critic_steps=functools.partial(critic_steps, cfg), step=step,

@@ -69,10 +69,9 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
                                 is_training, update_moving_stats)
 
 
-def discriminator(cfg, images, features=None):
+def discriminator(cfg, images):
     """(critic scores [n], None)."""
-    return dcgan.conv_discriminator(cfg, images, cfg['ndf'], cfg['n_extra_layers'],
-                                    features), None
+    return dcgan.conv_discriminator(cfg, images, cfg['ndf'], cfg['n_extra_layers']), None
 
 
 class RMSProp(tf.train.RMSPropOptimizer):

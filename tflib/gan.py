@@ -6,7 +6,8 @@ from tflib.compat import tf
 
 GANGraph = collections.namedtuple('GANGraph', [
     'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
-    'discriminator',  # discriminator(images NHWC) -> (critic scores [N], class logits or None)
+    'discriminator',  # discriminator(images NHWC[, labels for CGAN]) -> (scores [N], class
+                      # logits or None)
     'disc_train_op',  # one critic step; draws a fresh real batch
     'gen_train_op',   # one generator step; increments `step`
     'train_op',       # fused: `fused_critic_steps` critic steps, then the generator step

@@ -14,7 +14,7 @@ import functools
 from tflib import layout, params
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
+from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
 from tflib.ops import batchnorm
 from tflib.ops.activations import leaky_relu
 from tflib.ops.conv2d import Conv2D
@@ -177,29 +177,16 @@ def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
         cost = bce_critic_cost(real_logits, fake_logits)
         metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
                    'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
-        return disc_opt.minimize(cost, var_list=params.params_with_name(
-            'Discriminator.', trainable_only=True), gate_gradients=GATE_GRADIENTS), metrics
+        return critic_train_op(disc_opt, cost), metrics
 
     def generator_step(draws):
         labels = draws.integers([batch], cfg['N_CLASSES']) if conditional else None
-        return generator_train_op(cfg, gen, lambda x: (logits_of(x, labels), None), gen_opt,
-                                  step, draws, batch,
-                                  bce_generator_cost, labels)
+        return generator_train_op(
+            gen_opt, step, lambda: gen(batch, labels=labels, noise=draws.normal(
+                [batch, cfg['Z_DIM']]), update_moving_stats=True),
+            lambda x: (logits_of(x, labels), None),
+            lambda logits, _: (bce_generator_cost(logits), {}))
 
     return GANGraph(generator=gen, discriminator=disc,
                     critic_steps=functools.partial(critic_steps, cfg), step=step,
                     learning_rate=lr, **train_ops(critic_step, generator_step, 1, seed))
-
-
-def generator_train_op(cfg, gen, disc, optimizer, step, draws, n, cost_of_logits, labels=None):
-    """A generator step of ``n`` samples (of ``labels``) minimising ``cost_of_logits(D(G(z)))``,
-    keeping its BN moving statistics (for the exported, inference-mode generator)."""
-    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    logits = disc(gen(n, labels=labels, noise=draws.normal([n, cfg['Z_DIM']]),
-                      update_moving_stats=True))[0]
-    bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-    cost = cost_of_logits(logits)
-    with tf.control_dependencies(bn_updates):
-        op = optimizer.minimize(cost, global_step=step, gate_gradients=GATE_GRADIENTS,
-                                var_list=params.params_with_name('Generator', True))
-    return op, {'loss_g': cost}

@@ -10,10 +10,10 @@ Images enter and leave the networks as NHWC in [-1, 1]; the original's flat NCHW
 """
 import functools
 
-from tflib import layout, losses, params
+from tflib import layout, losses
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
+from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
 from tflib.ops import batchnorm, cond_batchnorm, layernorm
 from tflib.ops.activations import relu
 from tflib.ops.conv2d import Conv2D
@@ -225,24 +225,21 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
             cost += cfg['ACGAN_SCALE'] * acgan
             metrics['acgan_d'] = acgan
         metrics['loss_d'] = cost
-        return disc_opt.minimize(cost, var_list=params.params_with_name(
-            'Discriminator.', trainable_only=True), gate_gradients=GATE_GRADIENTS), metrics
+        return critic_train_op(disc_opt, cost), metrics
 
     def generator_step(draws):
         labels = draws.integers([n_gen], cfg['N_CLASSES']) if cfg['CONDITIONAL'] else None
-        n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-        scores, logits = disc(gen(n_gen, labels=labels, noise=draws.normal([n_gen, cfg['Z_DIM']]),
-                                  update_moving_stats=True))
-        bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-        cost = -tf.reduce_mean(scores)
-        metrics = {}
-        if cfg['ACGAN']:
-            metrics['acgan_g'], _ = losses.classification(logits, labels)
-            cost += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']
-        metrics['loss_g'] = cost
-        with tf.control_dependencies(bn_updates):
-            return gen_opt.minimize(cost, global_step=step, gate_gradients=GATE_GRADIENTS,
-                                    var_list=params.params_with_name('Generator', True)), metrics
+
+        def cost(scores, logits):
+            loss, metrics = -tf.reduce_mean(scores), {}
+            if cfg['ACGAN']:
+                metrics['acgan_g'], _ = losses.classification(logits, labels)
+                loss += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']
+            return loss, metrics
+
+        return generator_train_op(gen_opt, step, lambda: gen(
+            n_gen, labels=labels, noise=draws.normal([n_gen, cfg['Z_DIM']]),
+            update_moving_stats=True), disc, cost)
 
     return GANGraph(generator=gen, discriminator=disc,
                     critic_steps=functools.partial(critic_steps, cfg), step=step, learning_rate=lr,

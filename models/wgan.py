@@ -11,7 +11,7 @@ from models import dcgan
 from tflib import layout, losses, params
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GATE_GRADIENTS, GANGraph, train_ops
+from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
 
 DEFAULTS = {
     'IMAGE_SIZE': 64,
@@ -109,15 +109,15 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
         real_scores = disc(next_batch()[0])[0]
         fake_scores = disc(gen(batch, noise=draws.normal([batch, cfg['Z_DIM']])))[0]
         cost = losses.wasserstein_critic(real_scores, fake_scores)
-        critic = params.params_with_name('Discriminator.', trainable_only=True)
-        update = disc_opt.minimize(cost, var_list=critic, gate_gradients=GATE_GRADIENTS)
-        with tf.control_dependencies([update]):
-            clipped = clip(critic, cfg['clamp_lower'], cfg['clamp_upper'])
+        with tf.control_dependencies([critic_train_op(disc_opt, cost)]):
+            clipped = clip(params.params_with_name('Discriminator.', trainable_only=True),
+                           cfg['clamp_lower'], cfg['clamp_upper'])
         return clipped, {'loss_d': cost, 'wasserstein': -cost}
 
     def generator_step(draws):
-        return dcgan.generator_train_op(cfg, gen, disc, gen_opt, step, draws, batch,
-                                        lambda scores: -tf.reduce_mean(scores))
+        return generator_train_op(gen_opt, step, lambda: gen(
+            batch, noise=draws.normal([batch, cfg['Z_DIM']]), update_moving_stats=True), disc,
+            lambda scores, _: (-tf.reduce_mean(scores), {}))
 
     return GANGraph(generator=gen, discriminator=disc,
                     critic_steps=functools.partial(critic_steps, cfg), step=step,

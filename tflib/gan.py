@@ -2,6 +2,7 @@
 and the train ops a model builds from its two step functions."""
 import collections
 
+from tflib import params
 from tflib.compat import tf
 
 GANGraph = collections.namedtuple('GANGraph', [
@@ -83,6 +84,26 @@ def train_ops(critic_step, generator_step, n_critic, seed):
                 gen_train_op=gen_train_op, gen_metrics=gen_metrics, train_op=train_op,
                 fused_critic_steps=n_critic,
                 train_metrics=dict(last_disc_metrics, **last_gen_metrics))
+
+
+def critic_train_op(optimizer, cost):
+    """One critic step: ``cost`` minimised over the critic's (Discriminator.*) params."""
+    return optimizer.minimize(cost, gate_gradients=GATE_GRADIENTS, var_list=params.params_with_name(
+        'Discriminator.', trainable_only=True))
+
+
+def generator_train_op(optimizer, step, generate, disc, cost):
+    """One generator step: ``cost(*disc(generate()))`` -> (cost, metrics) minimised over the
+    Generator params, after the BatchNorm moving-statistics updates ``generate()`` added (they
+    keep the exported, inference-mode generator current). Increments ``step``."""
+    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    scores, logits = disc(generate())
+    bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
+    loss, metrics = cost(scores, logits)
+    metrics['loss_g'] = loss
+    with tf.control_dependencies(bn_updates):
+        return optimizer.minimize(loss, global_step=step, gate_gradients=GATE_GRADIENTS,
+                                  var_list=params.params_with_name('Generator', True)), metrics
 
 
 def iterations_for_epochs(epochs, batches_per_epoch, critic_steps):

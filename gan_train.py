@@ -168,6 +168,9 @@ def train(model, cfg, explicit):
     model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
     source = load_data(cfg, model_cfg)
     if cfg['EPOCHS']:
+        if 'batch_size' not in model_cfg:
+            raise ConfigError('--EPOCHS: {} schedules its training in images per phase; set '
+                              'those or --ITERS'.format(cfg['model']))
         model_cfg['ITERS'] = cfg['ITERS'] = gan_lib.iterations_for_epochs(
             cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
             functools.partial(model.critic_steps, model_cfg))
@@ -185,43 +188,86 @@ def train(model, cfg, explicit):
         check_resumable(meta, model, model_cfg, out)
     files.write_json(os.path.join(out, 'config.json'), cfg)
 
+    deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
+    step = meta['step'] if meta else 0
+    schedule = models.phases(model, model_cfg)
+    trained = step < schedule[-1].end
+    if not trained:
+        print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
+    with Stop() as stop:
+        for number, phase in enumerate(schedule, 1):
+            if step >= phase.end:
+                continue
+            if phase.name:
+                print('phase {}/{}: {}, steps {} to {}'.format(number, len(schedule), phase.name,
+                                                               phase.start, phase.end))
+            step = train_phase(model, cfg, model_cfg, phase, source, dev, stop, deadline,
+                               number == len(schedule))
+            if step < phase.end:
+                break
+    report_outputs(out)
+    if trained and cfg['EXPORT_AT_END'] and not stop.signal:  # finished or out of time
+        export(out)
+
+
+def train_phase(model, cfg, model_cfg, phase, source, dev, stop, deadline, last):
+    """Train one phase in its own graph and session, from the run's latest checkpoint: all of
+    it when that was written inside this phase, the carried state (tflib.gan.carried_state)
+    when it ends the last phase. Returns the step reached. With EXPORT_AT_END, the samples are
+    scored when the run ends here (finished, or out of time)."""
+    out = cfg['output_path']
+    meta = checkpoints.read_meta(out)
+    start = meta['step'] if meta else 0
+    phase_cfg = dict(model_cfg, **phase.settings)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(cfg['seed'])
-        start = meta['step'] if meta else 0
-        next_batch = datasets.batches(source, model_cfg['batch_size'], cfg['seed'] + start,
+        next_batch = datasets.batches(source, phase_cfg['batch_size'], cfg['seed'] + start,
                                       cfg['DEQUANTIZE'])
-        gan = model.build(model_cfg, next_batch, wrap_optimizer=lambda opt: device.wrap_optimizer(
+        gan = model.build(phase_cfg, next_batch, wrap_optimizer=lambda opt: device.wrap_optimizer(
             opt, dev, cfg['mixed_precision']), seed=cfg['seed'])
-        samples = (sample_op(gan, model_cfg, cfg['seed']), sample_op(gan, model_cfg))
+        samples = (sample_op(gan, phase_cfg, cfg['seed']), sample_op(gan, phase_cfg))
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
         init = tf.global_variables_initializer()
+        carried = gan_lib.carried_state()
     graph.finalize()
 
     config = device.session_config(dev, cfg['precision_mode'], cfg['mixed_precision'],
                                    cfg['threads'])
     with tf.Session(graph=graph, config=config) as session:
         session.run(init)
-        if meta:
+        if meta and start > phase.start:
             report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
             print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
             if report['missing'] or report['mismatched']:
                 print('not in that checkpoint, so freshly initialised: {}'.format(
                     ', '.join(report['missing'] + report['mismatched'])))
+        elif meta:
+            report = checkpoints.restore(session, meta['checkpoint'], carried)
+            print('from {}: {} variables carried over, {} new{}'.format(
+                meta['checkpoint'], len(report['restored']), len(report['missing']),
+                ' ({})'.format(', '.join(new_layers(report['missing'])))
+                if report['missing'] else ''))
+            if report['mismatched']:
+                raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: '
+                                                  '{}'.format(meta['checkpoint'],
+                                                              '; '.join(report['mismatched'])))
         elif cfg['finetune_from']:
             report = checkpoints.restore(session, cfg['finetune_from'], params.all_params(),
                                          cfg['finetune_uncond_to_cond'])
             print(finetune_summary(report))
-        with Stop() as stop:
-            run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta))
-            run.loop(stop)
-            export_now = cfg['EXPORT_AT_END'] and not stop.signal  # finished or out of time
-            if export_now:
-                run.score(final=True)
-            run.close()
-    report_outputs(cfg['output_path'])
-    if export_now:
-        export(cfg['output_path'])
+        run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta),
+                  phase_cfg['batch_size'])
+        run.loop(stop, phase.end, deadline)
+        if cfg['EXPORT_AT_END'] and not stop.signal and (last or run.step < phase.end):
+            run.score(final=True)
+        run.close()
+        return run.step
+
+
+def new_layers(keys):
+    """The layers (key scopes) a list of variable keys belongs to."""
+    return sorted(set(key.split('/')[0] for key in keys))
 
 
 def finetune_summary(report):
@@ -241,8 +287,9 @@ def finetune_summary(report):
 class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
-    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed):
+    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed, batch_size):
         self.session, self.gan, self.saver = session, gan, saver
+        self.batch_size = batch_size
         self.grid_samples, self.score_samples = samples
         self.classifier = None
         self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
@@ -319,15 +366,15 @@ class Run(object):
         self.writer.flush()
         return mean, std
 
-    def loop(self, stop):
-        """Train to ITERS, or until a signal or MAX_MINUTES, checkpointing on the way out."""
+    def loop(self, stop, end, deadline):
+        """Train to step ``end``, or until a signal or the deadline, checkpointing on the way
+        out."""
         cfg, total = self.cfg, self.model_cfg['ITERS']
         progress = logs.Progress(total, self.step)
-        deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
         interval_start, interval_steps, critic_images = time.time(), 0, 0
-        while self.step < total:
-            log_now = (self.step + 1) % cfg['LOG_STEP'] == 0 or self.step + 1 == total
-            critic_images += self.gan.critic_steps(self.step) * self.model_cfg['batch_size']
+        while self.step < end:
+            log_now = (self.step + 1) % cfg['LOG_STEP'] == 0 or self.step + 1 == end
+            critic_images += self.gan.critic_steps(self.step) * self.batch_size
             values = self.train_step(log_now)
             interval_steps += 1
             if log_now:
@@ -337,7 +384,7 @@ class Run(object):
                          progress.eta(self.step))
                 interval_start, interval_steps, critic_images = time.time(), 0, 0
             out_of_time = deadline is not None and time.time() > deadline
-            finishing = self.step == total or stop.signal or out_of_time
+            finishing = self.step == end or stop.signal or out_of_time
             if self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
                 self.save_samples()
             if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:

@@ -1,8 +1,9 @@
 """Dataset loaders by name: ``get(name)(path, image_size, channels, split)`` -> a Source."""
-from datasets import cifar10, folder, lsun, mnist
+from datasets import celeba, cifar10, folder, lsun, mnist
 from datasets.base import DataError, batches  # noqa: F401
 
 LOADERS = {
+    'celeba': celeba.load,
     'cifar10': cifar10.load,
     'mnist': mnist.load,
     'mnist_builtin': mnist.load_builtin,

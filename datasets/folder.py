@@ -54,10 +54,11 @@ class ImageFolder(Source):
     def __len__(self):
         return len(self.files)
 
+    def decode(self, path):
+        return decode(path, self.size, self.channels, path)
+
     def read(self, indices):
-        images = [decode(self.files[i], self.size, self.channels, self.files[i])
-                  for i in indices]
-        return np.stack(images), self.labels[indices]
+        return np.stack([self.decode(self.files[i]) for i in indices]), self.labels[indices]
 
 
 def load(path, image_size=64, channels=3, split='train'):

@@ -146,6 +146,26 @@ def test_image_folder_splits_and_unlabelled(tmp_path):
     assert len(flat) == 2 and flat.n_classes is None
 
 
+def test_celeba_takes_the_authors_crop_and_partition(tmp_path):
+    from PIL import Image
+    faces = tmp_path / 'img_align_celeba'
+    faces.mkdir()
+    array = np.zeros((218, 178, 3), np.uint8)
+    array[121 - 64:121 + 64, 89 - 64:89 + 64] = 200  # the 128x128 box tkarras crops
+    for i in range(3):
+        Image.fromarray(array).save(str(faces / '{:06d}.png'.format(i + 1)))
+    train = datasets.get('celeba')(str(faces), 32, 3)
+    images, _ = train.read([0])
+    assert images.shape == (1, 32, 32, 3) and images.min() == 200 and train.n_classes is None
+    (tmp_path / 'list_eval_partition.txt').write_text('000001.png 0\n000002.png 2\n'
+                                                      '000003.png 2\n')
+    assert len(datasets.get('celeba')(str(faces), 8, 3)) == 1
+    assert len(datasets.get('celeba')(str(faces), 8, 3, 'test')) == 2
+    write_image(faces / '000004.png', size=(64, 64))
+    with pytest.raises(datasets.DataError, match='000004.png: 64x64, not an aligned CelebA'):
+        datasets.get('celeba')(str(faces), 8, 3).decode(str(faces / '000004.png'))
+
+
 def test_lsun_lmdb(tmp_path):
     write_lmdb(tmp_path / 'bedroom_train_lmdb')
     source = datasets.get('lsun_lmdb')(str(tmp_path / 'bedroom_train_lmdb'), 16, 3)

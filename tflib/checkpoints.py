@@ -76,6 +76,19 @@ def resolve(path):
                           'prefix such as model.ckpt-1000)'.format(path))
 
 
+def _reader(prefix):
+    try:
+        return tf.train.load_checkpoint(prefix)
+    except (tf.errors.OpError, ValueError) as error:
+        raise CheckpointError('{}: not a readable checkpoint ({})'.format(prefix, error))
+
+
+def step_of(prefix):
+    """The global step a checkpoint was saved at, or None (the authors' have none)."""
+    reader = _reader(prefix)
+    return int(reader.get_tensor('global_step')) if reader.has_tensor('global_step') else None
+
+
 def restore(session, path, variables, uncond_to_cond=False):
     """Load ``variables`` from the checkpoint at ``path`` by key: the model params to fine-tune,
     or all of a graph's variables to resume (then a checkpoint written on another device may
@@ -85,10 +98,7 @@ def restore(session, path, variables, uncond_to_cond=False):
     conditional one, row by row (the paper's conditional-from-unconditional initialisation).
     Returns {'restored', 'tiled', 'missing', 'mismatched'}: lists of keys."""
     prefix = resolve(path)
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-    except (tf.errors.OpError, ValueError) as error:
-        raise CheckpointError('{}: not a readable checkpoint ({})'.format(prefix, error))
+    reader = _reader(prefix)
     saved = reader.get_variable_to_shape_map()
     report = {'restored': [], 'tiled': [], 'missing': [], 'mismatched': []}
     for var in variables:

@@ -1,8 +1,8 @@
 """Settings: a preset's values overridden by ``--KEY VALUE`` flags, typed by their defaults.
 
 Keys keep the seed scripts' names (``--batch_size --LR --ITERS --DIM_G ... --data_path``), so
-their commands keep working; booleans take true/false (and 1/0, yes/no, on/off), and a bare
-boolean flag means true.
+their commands keep working; booleans take true/false (and 1/0, yes/no, on/off), a bare
+boolean flag means true, and lists take comma-separated values (``--DEPTHS 64,64,32``).
 """
 TRUE = ('true', '1', 'yes', 'y', 'on')
 FALSE = ('false', '0', 'no', 'n', 'off')
@@ -22,6 +22,13 @@ def merged(model_name, defaults, overrides):
 
 def parse_value(key, text, default):
     """``text`` as the type of ``default`` (str when the default is None)."""
+    if isinstance(default, list):
+        try:
+            return [parse_value(key, item.strip(), default[0] if default else '')
+                    for item in text.split(',')]
+        except ConfigError:
+            raise ConfigError('--{} expects comma-separated values like {}, got {!r}'.format(
+                key, ','.join(str(v) for v in default), text))
     if isinstance(default, bool):
         if text.lower() in TRUE:
             return True

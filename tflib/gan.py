@@ -21,7 +21,15 @@ GANGraph = collections.namedtuple('GANGraph', [
     'train_metrics',  # {name: scalar} of train_op: its last critic step and its generator step
 ])
 
+Phase = collections.namedtuple('Phase', [
+    'start',     # first generator step of the phase
+    'end',       # the step it ends at (its last step is end - 1)
+    'settings',  # config entries the phase's graph is built with, over the model's config
+    'name',      # shown when the phase begins ('' for a model with a single phase)
+])
+
 _SALTS = 16  # distinct random draws one train step may make
+DRAWS_COLLECTION = 'ganzoo_random_draws'
 
 # gate_gradients for every model's minimize(). GATE_GRAPH computes all of a step's gradients
 # before any update: a ref variable's reads alias its buffer, so with GATE_NONE an update could
@@ -29,6 +37,15 @@ _SALTS = 16  # distinct random draws one train step may make
 # 2 lr). Unlike the default GATE_OP, it does not make each op compute all its input gradients,
 # so a generator step skips the critic's unused weight gradients (13% of its FLOPs).
 GATE_GRADIENTS = tf.train.Optimizer.GATE_GRAPH
+
+
+def carried_state():
+    """The variables a new phase's graph takes from the last phase's checkpoint: the registry
+    params (weights, normalisation statistics, moving averages), the step and the draw
+    counter. Optimizer state is left out, so it starts afresh (tkarras's
+    reset_opt_for_new_lod)."""
+    return params.all_params() + [tf.train.get_global_step()] + \
+        tf.get_collection(DRAWS_COLLECTION)
 
 
 class Draws(object):
@@ -65,6 +82,7 @@ def train_ops(critic_step, generator_step, n_critic, seed):
     call (one host round trip, as an NPU wants). Both read one draw counter, so they compute
     the same thing."""
     counter = tf.Variable(0, trainable=False, name='RandomDraws', dtype=tf.int32)
+    tf.add_to_collection(DRAWS_COLLECTION, counter)
 
     def counted(step_fn):
         op, metrics = step_fn(Draws(seed, tf.identity(counter)))

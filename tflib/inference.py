@@ -9,7 +9,7 @@ import os
 
 import configs
 import models
-from tflib import checkpoints, layout, params
+from tflib import checkpoints, layout
 from tflib.compat import tf
 from tflib.config import ConfigError, parse_flags
 
@@ -53,7 +53,9 @@ def describe(ckpt, preset=None, flags=()):
             raise ConfigError('{}: the checkpoint fixes {}'.format(ckpt, ', '.join(clashes)))
     cfg = dict(saved, **overrides)
     cfg['data_format'] = 'NHWC'  # the exported graph's layout; checkpoints fit both
-    return model, model.config(**{k: v for k, v in cfg.items() if k in model.DEFAULTS}), prefix
+    cfg = model.config(**{k: v for k, v in cfg.items() if k in model.DEFAULTS})
+    step = checkpoints.step_of(prefix)
+    return model, models.phase_config(model, cfg, cfg['ITERS'] if step is None else step), prefix
 
 
 def generator_graph(model, cfg, batch=None, bn_mode='batch'):
@@ -72,8 +74,9 @@ def generator_graph(model, cfg, batch=None, bn_mode='batch'):
 
 
 def restore_generator(session, prefix):
-    """Load the generator's params; every one must be in the checkpoint with its shape."""
-    report = checkpoints.restore(session, prefix, params.params_with_name('Generator'))
+    """Load the generator graph's variables (its params; PGAN's also the step its fade-in
+    reads); every one must be in the checkpoint with its shape."""
+    report = checkpoints.restore(session, prefix, tf.global_variables())
     problems = report['missing'] + report['mismatched']
     if problems:
         raise checkpoints.CheckpointError('{}: does not fit this generator ({}{})'.format(

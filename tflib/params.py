@@ -3,7 +3,10 @@
 Calling a network twice reuses its variables by registry name. Checkpoint keys are the
 variables' op names; they are fixed by ``param`` whatever name scope the caller is in, so the
 authors' released checkpoints load without a name map (reference: transfer_gan.md §1.3).
+Inside ``averages(prefix, shadow)`` a network reads the exponential moving averages of its
+params instead (PGAN's averaged generator), with no change to its code.
 """
+import contextlib
 import weakref
 
 import numpy as np
@@ -11,6 +14,7 @@ import numpy as np
 from tflib.compat import tf
 
 _registries = weakref.WeakKeyDictionary()
+_averaging = []  # (prefix, shadow prefix) pairs of the open ``averages`` blocks
 
 
 def _registry():
@@ -24,6 +28,14 @@ def param(name, shape, initializer, scope=None, trainable=True):
     small and a graph-level seed makes it repeatable). With ``scope`` the variable's key is
     ``scope/name``, as tflib's Linear and Conv2D produce; without it the key is ``name``.
     """
+    var = _get_or_create(name, shape, initializer, scope, trainable)
+    for prefix, shadow in _averaging:
+        if name.startswith(prefix):
+            return _shadow(name, var, prefix, shadow)
+    return var
+
+
+def _get_or_create(name, shape, initializer, scope, trainable):
     registry = _registry()
     if name not in registry:
         shape = [int(d) for d in shape]
@@ -40,6 +52,47 @@ def param(name, shape, initializer, scope=None, trainable=True):
         raise ValueError('parameter {!r} exists with shape {}, asked for {}'.format(
             name, var.shape.as_list(), list(shape)))
     return var
+
+
+def _shadow(name, source, prefix, shadow):
+    """The moving average of registry param ``name`` (variable ``source``), created on first
+    use as a non-trainable copy named and keyed with ``shadow`` for ``prefix``
+    (``Generator.X/Generator.X.W`` -> ``Gs.X/Gs.X.W``). Its initial value is the source's
+    initial-value tensor itself, so one initialiser run gives both the same draw: a new layer's
+    average starts at its weights."""
+    registry = _registry()
+    shadow_name = shadow + name[len(prefix):]
+    if shadow_name not in registry:
+        key = '/'.join(shadow + part[len(prefix):] if part.startswith(prefix) else part
+                       for part in source.op.name.split('/'))
+        scope, _, base = key.rpartition('/')
+        with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
+            var = tf.Variable(source.initial_value, name=base, trainable=False)
+        if var.op.name != key:
+            raise ValueError('variable {!r} was created as {!r}: a graph op of that name '
+                             'already exists'.format(key, var.op.name))
+        registry[shadow_name] = var
+    return registry[shadow_name]
+
+
+@contextlib.contextmanager
+def averages(prefix, shadow):
+    """Inside the block, params whose names start with ``prefix`` read as their moving
+    averages (see ``update_averages``)."""
+    _averaging.append((prefix, shadow))
+    try:
+        yield
+    finally:
+        _averaging.pop()
+
+
+def update_averages(prefix, shadow, beta):
+    """One step of the moving average of the trainable ``prefix`` params:
+    avg <- beta avg + (1 - beta) param (tkarras's ``setup_as_moving_average_of``, Gs)."""
+    pairs = [(var, _shadow(name, var, prefix, shadow))
+             for name, var in sorted(_registry().items())
+             if name.startswith(prefix) and var.trainable]
+    return tf.group(*[tf.assign_sub(avg, (1. - beta) * (avg - var)) for var, avg in pairs])
 
 
 def params_with_name(name, trainable_only=False):

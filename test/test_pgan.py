@@ -1,0 +1,280 @@
+"""PGAN: its layers against numpy, the growth schedule, fade-in continuity, the generator's
+moving average, the optimizer reset per phase, and a 4 -> 8 -> 16 run through the toolchain."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import freeze_graph
+import gan_train
+import models
+from conftest import fixed_batches, new_session
+from models import pgan
+from tflib import checkpoints, layout, params
+from tflib import gan as gan_lib
+from tflib.compat import tf
+from tflib.config import ConfigError
+from tflib.ops import equalized
+
+TINY = dict(IMAGE_SIZE=16, CHANNELS=1, Z_DIM=8, DEPTHS=[8, 8, 4], BATCH_SIZES=[8, 8, 4],
+            STABLE_IMAGES=32, FADE_IMAGES=16, MBSTD_GROUP=4)
+RUN_FLAGS = ['--preset', 'pgan_tiny', '--Z_DIM', '8', '--DEPTHS', '8,8,4', '--BATCH_SIZES',
+             '8,8,4', '--STABLE_IMAGES', '16', '--FADE_IMAGES', '16', '--LOG_STEP', '1',
+             '--CHECKPOINT_STEP', '1', '--keep_checkpoints', '50', '--device', 'cpu']
+
+
+def phase_cfg(phase_index, **overrides):
+    cfg = pgan.config(**dict(TINY, **overrides))
+    return dict(cfg, **pgan.phases(cfg)[phase_index].settings)
+
+
+def test_schedule_follows_the_config():
+    cfg = pgan.config(**TINY)
+    schedule = pgan.phases(cfg)
+    assert [p.name for p in schedule] == ['4x4 stable', '8x8 fade-in', '8x8 stable',
+                                          '16x16 fade-in', '16x16 stable']
+    assert [(p.start, p.end) for p in schedule] == [(0, 4), (4, 6), (6, 10), (10, 14),
+                                                    (14, 22)]
+    assert [p.settings['batch_size'] for p in schedule] == [8, 8, 8, 4, 4]
+    assert cfg['ITERS'] == 22
+    cut = pgan.phases(pgan.config(**dict(TINY, ITERS=5)))
+    assert [(p.start, p.end) for p in cut] == [(0, 4), (4, 5)]
+    assert cut[-1].settings['PHASE_STEPS'] == 2  # the fade keeps its rate when cut short
+    longer = pgan.phases(pgan.config(**dict(TINY, ITERS=30)))
+    assert longer[-1].end == 30 and len(longer) == 5
+    # A checkpoint at a phase's end belongs to that phase's graph.
+    assert models.phase_config(pgan, cfg, 4)['RESOLUTION'] == 4
+    assert models.phase_config(pgan, cfg, 5)['FADE']
+
+
+def test_seed_preset_depths_and_batches():
+    _, cfg, _ = gan_train.settings(['--preset', 'pgan_celeba'])
+    cfg = pgan.config(**{k: cfg[k] for k in pgan.DEFAULTS})
+    schedule = pgan.phases(cfg)
+    assert [p.settings['RESOLUTION'] for p in schedule][::2] == [4, 8, 16, 32, 64, 128]
+    assert cfg['DEPTHS'] == [512, 512, 512, 512, 256, 128]
+    assert schedule[0].end == 4688  # 600k images in batches of 128, rounded up
+    assert schedule[-1].settings['batch_size'] == 16
+
+
+@pytest.mark.parametrize('overrides,message', [
+    (dict(IMAGE_SIZE=24), 'power of two'),
+    (dict(DEPTHS=[8, 8]), 'one depth per resolution'),
+    (dict(BATCH_SIZES=[8, 8]), 'one minibatch per resolution'),
+    (dict(BATCH_SIZES=[8, 8, 6]), 'multiple of MBSTD_GROUP'),
+    (dict(FADE_IMAGES=0), 'positive'),
+])
+def test_bad_schedules_are_refused(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        pgan.config(**dict(TINY, **overrides))
+
+
+def test_list_settings_parse_from_flags():
+    _, cfg, _ = gan_train.settings(['--preset', 'pgan_tiny', '--DEPTHS', '64, 32,16'])
+    assert cfg['DEPTHS'] == [64, 32, 16]
+    with pytest.raises(ConfigError, match='--DEPTHS expects comma-separated'):
+        gan_train.settings(['--preset', 'pgan_tiny', '--DEPTHS', '64,x'])
+
+
+def test_equalized_layers_scale_weights_at_run_time(data_format, rng):
+    x = rng.randn(4, 3, 3, 5).astype(np.float32)
+    with new_session() as session, layout.using(data_format):
+        y = equalized.conv2d('C', layout.from_nhwc(tf.constant(x)), 6, 3, gain=2.)
+        d = equalized.dense('D', tf.constant(x.reshape(4, -1)), 2)
+        session.run(tf.global_variables_initializer())
+        w, b = session.run(params.param('C.W', [3, 3, 5, 6], None, scope='C')), rng.randn(6)
+        params.param('C.b', [6], None, scope='C').load(b.astype(np.float32), session)
+        got = session.run(layout.to_nhwc(y))
+        dense_w = session.run(params.param('D.W', [45, 2], None, scope='D'))
+        np.testing.assert_allclose(session.run(d), x.reshape(4, -1).dot(dense_w) *
+                                   np.sqrt(2. / 45), rtol=1e-4, atol=1e-5)
+    assert abs(w.std() - 1.) < .1  # stored as N(0, 1) draws
+    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    expected = np.zeros((4, 3, 3, 6))
+    for i in range(3):
+        for j in range(3):
+            expected[:, i, j] = np.einsum('nhwc,hwco->no', padded[:, i:i + 3, j:j + 3], w)
+    np.testing.assert_allclose(got, expected * 2. / np.sqrt(45) + b, rtol=1e-4, atol=1e-4)
+
+
+def test_pixel_norm_and_minibatch_stddev_match_numpy(data_format, rng):
+    x = rng.randn(8, 2, 2, 3).astype(np.float32)
+    with new_session() as session, layout.using(data_format):
+        normed, stats = session.run([layout.to_nhwc(equalized.pixel_norm(layout.from_nhwc(
+            tf.constant(x)))), layout.to_nhwc(equalized.minibatch_stddev(
+                layout.from_nhwc(tf.constant(x)), 4))])
+    np.testing.assert_allclose((normed ** 2).mean(axis=3), 1., rtol=1e-4)
+    np.testing.assert_allclose(stats[..., :3], x)
+    groups = x.reshape(4, 2, 2, 2, 3)  # tkarras's [G, M, ...]: sample n is in group n % M
+    per_group = np.sqrt(groups.var(axis=0) + 1e-8).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(stats[..., 3], np.broadcast_to(
+        np.tile(per_group, 4)[:, None, None], (8, 2, 2)), rtol=1e-5)
+
+
+def grown_pair(fade_index, step):
+    """A stable phase trained for two steps, then the next (fade-in) phase's generator and
+    critic built on its carried-over weights at ``step``; returns both phases' outputs."""
+    old_cfg, new_cfg = phase_cfg(fade_index - 1), phase_cfg(fade_index)
+    rng = np.random.RandomState(0)
+    z = rng.randn(4, TINY['Z_DIM']).astype(np.float32)
+    reals = rng.uniform(-1, 1, (8, 16, 16, 1)).astype(np.float32)
+    values = {}
+    with new_session() as old:
+        gan = pgan.build(old_cfg, fixed_batches(reals[:old_cfg['batch_size']], np.zeros(8)))
+        old.run(tf.global_variables_initializer())
+        for _ in range(2):
+            old.run(gan.train_op)
+        small = old.run(pgan.real_images(new_cfg, tf.constant(reals[:4]), None))
+        results = old.run([gan.generator(4, noise=tf.constant(z)),
+                           pgan.synthesis(old_cfg, tf.constant(z), None),
+                           gan.discriminator(pgan.real_images(old_cfg, tf.constant(small),
+                                                             None))[0]])
+        values = {v.op.name: old.run(v) for v in gan_lib.carried_state()}
+    with new_session(seed=1) as session:
+        grown = pgan.build(new_cfg, fixed_batches(reals[:new_cfg['batch_size']], np.zeros(8)))
+        session.run(tf.global_variables_initializer())
+        for var in gan_lib.carried_state():
+            if var.op.name in values:
+                var.load(values[var.op.name], session)
+        grown.step.load(step, session)
+        new = session.run([grown.generator(4, noise=tf.constant(z)),
+                           pgan.synthesis(new_cfg, tf.constant(z), pgan.fade_alpha(new_cfg)),
+                           grown.discriminator(tf.constant(small))[0]])
+    return results, new
+
+
+def upscale(images):
+    return images.repeat(2, axis=1).repeat(2, axis=2)
+
+
+@pytest.mark.parametrize('fade_index', [1, 3])
+def test_fade_in_starts_where_the_last_resolution_ended(fade_index):
+    """At alpha 0 the grown generator (and its moving average) give the previous one's images
+    upscaled, and the grown critic scores an image as the previous one scored it
+    downscaled."""
+    start = pgan.phases(pgan.config(**TINY))[fade_index].start
+    (ema, raw, score), (ema_grown, raw_grown, score_grown) = grown_pair(fade_index, start)
+    np.testing.assert_allclose(raw_grown, upscale(raw), atol=1e-5)
+    np.testing.assert_allclose(ema_grown, upscale(ema), atol=1e-5)
+    np.testing.assert_allclose(score_grown, score, rtol=1e-4, atol=1e-5)
+    assert np.abs(ema - raw).max() > 0  # the average lags the trained weights
+
+
+def test_fade_in_blends_over_the_phase():
+    """Halfway through the fade the output is not the upscaled old one."""
+    phase = pgan.phases(pgan.config(**TINY))[3]
+    (_, raw, _), (_, raw_grown, _) = grown_pair(3, phase.end)
+    assert np.abs(raw_grown - upscale(raw)).max() > 1e-3
+
+
+def test_real_images_fade_like_the_generator():
+    cfg = phase_cfg(3)
+    x = np.random.RandomState(0).uniform(-1, 1, (2, 16, 16, 1)).astype(np.float32)
+    with new_session() as session:
+        at_start = session.run(pgan.real_images(cfg, tf.constant(x), tf.constant(0.)))
+        at_end = session.run(pgan.real_images(cfg, tf.constant(x), tf.constant(1.)))
+        mirrored = session.run(pgan.real_images(cfg, tf.constant(x), None,
+                                                tf.constant([1., 0.])))
+    half = x.reshape(2, 8, 2, 8, 2, 1).mean(axis=(2, 4))
+    np.testing.assert_allclose(at_start, upscale(half), atol=1e-6)
+    np.testing.assert_allclose(at_end, x, atol=1e-6)
+    np.testing.assert_allclose(mirrored, np.stack([x[0, :, ::-1], x[1]]), atol=1e-6)
+    smaller = phase_cfg(0)
+    with new_session() as session:
+        four = session.run(pgan.real_images(smaller, tf.constant(x), None))
+    np.testing.assert_allclose(four[..., 0], x[..., 0].reshape(2, 4, 4, 4, 4).mean(
+        axis=(2, 4)), atol=1e-6)
+
+
+def test_moving_average_starts_at_the_weights_and_follows_them():
+    cfg = phase_cfg(0, EMA_BETA=.9)
+    reals = np.zeros((8, 16, 16, 1), np.float32)
+    with new_session() as session:
+        gan = pgan.build(cfg, fixed_batches(reals, np.zeros(8)))
+        session.run(tf.global_variables_initializer())
+        pairs = list(zip(params.params_with_name('Generator'), params.params_with_name('Gs.')))
+        assert [v.op.name.replace('Generator', 'Gs') for v, _ in pairs] == \
+            [v.op.name for _, v in pairs]
+        before = session.run(pairs)
+        for weights, average in before:
+            np.testing.assert_array_equal(weights, average)
+        session.run(gan.disc_train_op)
+        session.run(gan.gen_train_op)
+        after = session.run(pairs)
+    moved = 0
+    for (old_w, old_avg), (new_w, new_avg) in zip(before, after):
+        np.testing.assert_allclose(new_avg, .9 * old_avg + .1 * new_w, rtol=1e-5, atol=1e-7)
+        moved += int(np.abs(new_w - old_w).max() > 0)
+    assert moved == len(pairs)
+
+
+def test_phases_carry_model_state_but_not_optimizer_state():
+    with new_session():
+        gan = pgan.build(phase_cfg(1), fixed_batches(np.zeros((8, 16, 16, 1), np.float32),
+                                                    np.zeros(8)))
+        carried = {v.op.name for v in gan_lib.carried_state()}
+        everything = {v.op.name for v in tf.global_variables()}
+        del gan
+    dropped = everything - carried
+    assert dropped and all('Adam' in k or k.startswith('beta') for k in dropped)
+    assert {'global_step', 'RandomDraws', 'Gs.8x8.Conv1/Gs.8x8.Conv1.W',
+            'Generator.ToRGB_4x4/Generator.ToRGB_4x4.W',
+            'Discriminator.FromRGB_4x4/Discriminator.FromRGB_4x4.b'} <= carried
+
+
+def adam_steps(run_dir, step):
+    """Adam updates since the optimizers' last reset, read from their beta2 powers (TF's
+    starts at beta2 and is multiplied by it after each update)."""
+    reader = tf.train.load_checkpoint(os.path.join(str(run_dir), 'checkpoints',
+                                                   'model.ckpt-{}'.format(step)))
+    powers = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+              if k.startswith('beta2_power')]
+    steps = {int(round(np.log(p) / np.log(.99))) - 1 for p in powers}
+    assert len(steps) == 1
+    return steps.pop()
+
+
+def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_path, capsys):
+    """4 -> 8 -> 16 in phases of 2 steps (4 at 16x16), stopped inside the 16x16 fade-in and
+    resumed; the frozen generator is the moving average, at 16x16."""
+    run = tmp_path / 'run'
+    flags = RUN_FLAGS + ['--output_path', str(run)]
+    assert gan_train.main(flags + ['--ITERS', '8']) == 0
+    out = capsys.readouterr().out
+    assert 'phase 4/4: 16x16 fade-in, steps 6 to 8' in out
+    assert '18 new (Discriminator.8x8.Conv0' in out
+    assert adam_steps(run, 2) == 2 and adam_steps(run, 3) == 1  # reset as 8x8 fades in
+    assert adam_steps(run, 5) == 1 and adam_steps(run, 8) == 2
+    assert gan_train.main(flags) == 0
+    out = capsys.readouterr().out
+    assert 'resuming' in out and 'at step 8' in out
+    assert adam_steps(run, 9) == 3  # mid-phase: the optimizer state is restored
+    assert adam_steps(run, 11) == 1  # 16x16 stable
+    meta = json.loads((run / 'meta.json').read_text())
+    assert meta['step'] == 14 and meta['model'] == 'pgan'
+    rows = [l for l in out.splitlines() if l.startswith('step: 9/14')]
+    assert 'alpha: 0.5000' in rows[0]
+    assert sorted(os.listdir(str(run / 'samples')))[-1] == 'samples_000014.png'
+
+    pb = str(tmp_path / 'G.pb')
+    assert freeze_graph.main(['--ckpt', str(run), '--output', pb, '--batch', '4']) == 0
+    graph_def = tf.GraphDef()
+    with open(pb, 'rb') as f:
+        graph_def.ParseFromString(f.read())
+    constants = {n.name: n for n in graph_def.node if n.op == 'Const'}
+    weights = [name for name in constants if name.endswith(('.W', '.b'))]
+    assert weights and all(name.startswith('Gs.') for name in weights)
+    reader = tf.train.load_checkpoint(checkpoints.resolve(str(run)))
+    key = 'Gs.16x16.Conv1/Gs.16x16.Conv1.W'
+    frozen = tf.make_ndarray(constants[key].attr['value'].tensor)
+    np.testing.assert_array_equal(frozen, reader.get_tensor(key))
+    assert np.abs(frozen - reader.get_tensor(key.replace('Gs', 'Generator'))).max() > 0
+    images = freeze_graph.run_frozen(graph_def, {'z': np.zeros((4, 8), np.float32)})
+    assert images.shape == (4, 16, 16, 1)
+
+    # An earlier checkpoint, inside the 8x8 fade-in, freezes at its own resolution and alpha.
+    pb8 = str(tmp_path / 'G8.pb')
+    prefix = str(run / 'checkpoints' / 'model.ckpt-3')
+    assert freeze_graph.main(['--ckpt', prefix, '--output', pb8]) == 0
+    assert '[8, 8, 1]' in capsys.readouterr().out

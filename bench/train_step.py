@@ -2,6 +2,7 @@
 machine's matmul peak, fused (one session call per iteration) and step by step side by side.
 
     python bench/train_step.py --preset transfer_gan_cifar10 [--precision fp32,bf16] [--KEY VALUE]
+    python bench/train_step.py --preset pgan_celeba [--at_step N]   # a phase: default the last
 
 Real images are random (speed does not depend on them). FLOPs are counted from the graph: every
 matmul and convolution (forward, both backward passes and the gradient penalty's second order)
@@ -15,6 +16,7 @@ import numpy as np
 import machine
 import datasets
 import gan_train
+import models
 from tflib import device
 from tflib.compat import tf
 
@@ -58,11 +60,15 @@ def settings(argv):
     parser.add_argument('--precision', default='fp32',
                         help='comma-separated: fp32, bf16 (oneDNN bfloat16 rewrite)')
     parser.add_argument('--threads', type=int, default=0)
+    parser.add_argument('--at_step', type=int,
+                        help='time the phase of this step (PGAN; default: the last phase)')
     args, rest = parser.parse_known_args(argv)
     model, cfg, _ = gan_train.settings(['--preset', args.preset, '--device', 'cpu'] + rest)
     if '--data_format' not in rest:
         cfg['data_format'] = 'NHWC'
-    return args, model, model.config(**{k: cfg[k] for k in model.DEFAULTS}), cfg['seed']
+    model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
+    step = model_cfg['ITERS'] if args.at_step is None else args.at_step
+    return args, model, models.phase_config(model, model_cfg, step), cfg['seed']
 
 
 def build(model, model_cfg, seed):

@@ -168,9 +168,9 @@ def train(model, cfg, explicit):
     model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
     source = load_data(cfg, model_cfg)
     if cfg['EPOCHS']:
-        if 'batch_size' not in model_cfg:
-            raise ConfigError('--EPOCHS: {} schedules its training in images per phase; set '
-                              'those or --ITERS'.format(cfg['model']))
+        if not model_cfg.get('batch_size'):
+            raise ConfigError('--EPOCHS needs one --batch_size; {} schedules its training in '
+                              'images per phase (set those, or --ITERS)'.format(cfg['model']))
         model_cfg['ITERS'] = cfg['ITERS'] = gan_lib.iterations_for_epochs(
             cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
             functools.partial(model.critic_steps, model_cfg))

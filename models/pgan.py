@@ -33,6 +33,7 @@ DEFAULTS = {
     'Z_DIM': 512,
     'DEPTHS': [512, 512, 512, 512, 256, 128],
     'BATCH_SIZES': [128, 128, 128, 64, 32, 16],
+    'batch_size': 0,  # > 0: this minibatch at every resolution instead (the MindSpore seed: 16)
     'STABLE_IMAGES': 600000,
     'FADE_IMAGES': 600000,
     'ITERS': 0,  # 0: the schedule's end; otherwise the run stops (or goes on at the top) here
@@ -62,9 +63,11 @@ def config(**overrides):
     if len(cfg['BATCH_SIZES']) != levels:
         raise ConfigError('pgan BATCH_SIZES needs one minibatch per resolution 4..{} ({}), got '
                           '{}'.format(size, levels, len(cfg['BATCH_SIZES'])))
-    for batch in cfg['BATCH_SIZES']:
+    if cfg['batch_size'] < 0:
+        raise ConfigError('pgan batch_size must be positive (or 0: BATCH_SIZES)')
+    for batch in _batch_sizes(cfg):
         if batch < 1 or (batch > cfg['MBSTD_GROUP'] and batch % cfg['MBSTD_GROUP']):
-            raise ConfigError('pgan BATCH_SIZES: {} is not a multiple of MBSTD_GROUP {}'.format(
+            raise ConfigError('pgan minibatch {} is not a multiple of MBSTD_GROUP {}'.format(
                 batch, cfg['MBSTD_GROUP']))
     if min(cfg['STABLE_IMAGES'], cfg['FADE_IMAGES']) < 1:
         raise ConfigError('pgan STABLE_IMAGES and FADE_IMAGES must be positive')
@@ -74,11 +77,15 @@ def config(**overrides):
     return cfg
 
 
+def _batch_sizes(cfg):
+    return [cfg['batch_size']] * len(cfg['DEPTHS']) if cfg['batch_size'] else cfg['BATCH_SIZES']
+
+
 def phases(cfg):
     """4x4 stable, then (fade-in, stable) per doubling, each phase the images it is given in
     minibatches of its resolution; ITERS cuts the schedule short or extends its last phase."""
     schedule, start = [], 0
-    for level, batch in enumerate(cfg['BATCH_SIZES']):
+    for level, batch in enumerate(_batch_sizes(cfg)):
         res = 4 << level
         for fade in ([True, False] if level else [False]):
             steps = -(-cfg['FADE_IMAGES' if fade else 'STABLE_IMAGES'] // batch)

@@ -41,6 +41,8 @@ def test_schedule_follows_the_config():
     cut = pgan.phases(pgan.config(**dict(TINY, ITERS=5)))
     assert [(p.start, p.end) for p in cut] == [(0, 4), (4, 5)]
     assert cut[-1].settings['PHASE_STEPS'] == 2  # the fade keeps its rate when cut short
+    one_batch = pgan.phases(pgan.config(**dict(TINY, batch_size=16)))  # the MindSpore seed's way
+    assert [p.settings['batch_size'] for p in one_batch] == [16] * 5
     longer = pgan.phases(pgan.config(**dict(TINY, ITERS=30)))
     assert longer[-1].end == 30 and len(longer) == 5
     # A checkpoint at a phase's end belongs to that phase's graph.
@@ -62,7 +64,8 @@ def test_seed_preset_depths_and_batches():
     (dict(IMAGE_SIZE=24), 'power of two'),
     (dict(DEPTHS=[8, 8]), 'one depth per resolution'),
     (dict(BATCH_SIZES=[8, 8]), 'one minibatch per resolution'),
-    (dict(BATCH_SIZES=[8, 8, 6]), 'multiple of MBSTD_GROUP'),
+    (dict(BATCH_SIZES=[8, 8, 6]), 'minibatch 6 is not a multiple of MBSTD_GROUP 4'),
+    (dict(batch_size=10), 'minibatch 10 is not a multiple of MBSTD_GROUP 4'),
     (dict(FADE_IMAGES=0), 'positive'),
 ])
 def test_bad_schedules_are_refused(overrides, message):
@@ -278,3 +281,12 @@ def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_p
     prefix = str(run / 'checkpoints' / 'model.ckpt-3')
     assert freeze_graph.main(['--ckpt', prefix, '--output', pb8]) == 0
     assert '[8, 8, 1]' in capsys.readouterr().out
+
+
+def test_epochs_need_one_minibatch(tmp_path, capsys):
+    flags = RUN_FLAGS + ['--output_path', str(tmp_path / 'run'), '--EPOCHS', '1']
+    assert gan_train.main(flags) == 2
+    assert '--EPOCHS needs one --batch_size; pgan schedules' in capsys.readouterr().err
+    assert gan_train.main(flags + ['--batch_size', '100', '--LOG_STEP', '100']) == 0
+    out = capsys.readouterr().out  # the 4,000 built-in training digits, once
+    assert '1.0 epochs of 4000 images: 40 generator steps' in out

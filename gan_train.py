@@ -30,6 +30,7 @@ from tflib.metrics import classifier, scores
 PROGRAM = 'gan_train.py'
 DEFAULT_PRESET = 'quickstart'
 N_SAMPLES = 100  # sample grid: 10x10, labels cycling through the classes
+GRID_CELL = 32  # smaller samples (PGAN's first phases) are enlarged to this in the grids
 
 TRAIN_DEFAULTS = {
     'dataset': 'mnist_builtin',       # a name in datasets.LOADERS
@@ -330,7 +331,8 @@ class Run(object):
             self.step)
 
     def save_samples(self):
-        grid = images.grid(images.to_uint8(self.session.run(self.grid_samples)))
+        grid = images.grid(images.to_uint8(self.session.run(self.grid_samples)),
+                           min_size=GRID_CELL)
         path = os.path.join(self.out, 'samples', 'samples_{:06d}.png'.format(self.step))
         png = images.save_png(path, grid)
         image = tf.Summary.Image(height=grid.shape[0], width=grid.shape[1],

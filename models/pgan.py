@@ -131,9 +131,14 @@ def _act(x):
     return leaky_relu(x, 0.2)
 
 
-def synthesis(cfg, noise, alpha, prefix='Generator'):
+def synthesis(cfg, noise, alpha):
     """G_paper: NHWC images at cfg's RESOLUTION from latents [n, Z_DIM]; linear output
     (the data range is [-1, 1])."""
+    with layout.using(cfg['data_format']):
+        return _synthesis(cfg, noise, alpha, 'Generator')
+
+
+def _synthesis(cfg, noise, alpha, prefix):
     depths = cfg['DEPTHS']
 
     def name(res, layer):
@@ -171,6 +176,11 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True):
 
 def critic(cfg, images, alpha):
     """D_paper: a score per NHWC image at cfg's RESOLUTION."""
+    with layout.using(cfg['data_format']):
+        return _critic(cfg, images, alpha)
+
+
+def _critic(cfg, images, alpha):
     depths = cfg['DEPTHS']
 
     def from_rgb(level, x):

@@ -47,3 +47,6 @@ def test_grid_layout():
     assert grid.shape == (4, 9, 1)          # 2 rows x 3 columns
     assert grid[0, 3, 0] == tiles[1, 0, 0, 0] and grid[2, 0, 0] == tiles[3, 0, 0, 0]
     assert tiles.min() == 0 and tiles.max() == 255
+    big = images.grid(tiles, min_size=5)  # 2x3 tiles enlarged 3 times
+    assert big.shape == (12, 27, 1)
+    assert (big[6:9, 0:9, 0] == tiles[3, 0, 0, 0]).all()

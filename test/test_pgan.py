@@ -290,3 +290,27 @@ def test_epochs_need_one_minibatch(tmp_path, capsys):
     assert gan_train.main(flags + ['--batch_size', '100', '--LOG_STEP', '100']) == 0
     out = capsys.readouterr().out  # the 4,000 built-in training digits, once
     assert '1.0 epochs of 4000 images: 40 generator steps' in out
+
+
+def test_layouts_give_the_same_images_and_scores(data_format):
+    """One set of weights means the same networks in NCHW and NHWC (fade-in phase)."""
+    rng = np.random.RandomState(0)
+    z = rng.randn(4, TINY['Z_DIM']).astype(np.float32)
+    x = rng.uniform(-1, 1, (4, 16, 16, 1)).astype(np.float32)
+    outputs, values = [], None
+    for fmt in ('NHWC', data_format):
+        cfg = dict(phase_cfg(3), data_format=fmt)
+        with new_session(seed=len(outputs)) as session:
+            gan = pgan.build(cfg, fixed_batches(x, np.zeros(4)))
+            session.run(tf.global_variables_initializer())
+            if values is None:
+                session.run(gan.train_op)
+                gan.step.load(cfg['PHASE_START'] + 2, session)  # alpha 0.5
+                values = {v.op.name: session.run(v) for v in tf.global_variables()}
+            else:
+                for v in tf.global_variables():
+                    v.load(values[v.op.name], session)
+            outputs.append(session.run([gan.generator(4, noise=tf.constant(z)),
+                                        gan.discriminator(tf.constant(x))[0]]))
+    for got, expected in zip(outputs[1], outputs[0]):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)

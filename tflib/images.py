@@ -23,9 +23,12 @@ def resize_float(images, size):
         for image in images])
 
 
-def grid(images, columns=None):
+def grid(images, columns=None, min_size=1):
     """uint8 [N, H, W, C] -> one [rows*H, columns*W, C] image, row-major, as square as N
-    allows (the original save_images' layout)."""
+    allows (the original save_images' layout); images smaller than ``min_size`` pixels are
+    enlarged by an integer factor (nearest neighbour) to reach it."""
+    factor = max(1, -(-min_size // images.shape[1]))
+    images = images.repeat(factor, axis=1).repeat(factor, axis=2)
     n, h, w, c = images.shape
     if columns is None:
         rows = int(np.sqrt(n))

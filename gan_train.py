@@ -7,6 +7,8 @@
 A rerun with the same --output_path resumes from its latest checkpoint. --finetune_from CKPT
 starts a new run from another run's (or the authors') model weights.
 """
+import collections
+import contextlib
 import functools
 import importlib.util
 import os
@@ -21,7 +23,7 @@ import datasets
 import freeze_graph
 import gan_eval
 import models
-from tflib import checkpoints, cli, device, files, images, logs, params
+from tflib import checkpoints, cli, device, distributed, files, images, logs, params
 from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError, describe, parse_flags
@@ -40,6 +42,8 @@ TRAIN_DEFAULTS = {
     'output_path': './output',
     'seed': 0,
     'device': 'auto',                 # auto | npu | gpu | cpu
+    'distributed': 'auto',            # auto | none | horovod | hccl (auto: from the launcher)
+    'lr_scaling': 'none',             # data-parallel learning rates x: none | linear | sqrt
     'precision_mode': 'allow_mix_precision',  # NPU only
     'mixed_precision': False,         # GPU: fp16 rewrite with loss scaling; CPU: oneDNN bfloat16
     'threads': 0,                     # CPU threads per op (0: all cores)
@@ -161,13 +165,31 @@ class Stop(object):
         self.signal = signum
 
 
+Job = collections.namedtuple('Job', ['model', 'cfg', 'model_cfg', 'source', 'dev', 'cluster',
+                                     'stop', 'deadline'])
+
+
 def train(model, cfg, explicit):
     dev = device.resolve(cfg['device'])
     device.require(dev)
+    cluster = distributed.start(cfg['distributed'], dev)
+    if not cluster.is_chief:  # rank 0 alone reports
+        with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet):
+            return train_ranks(model, cfg, explicit, dev, cluster)
+    return train_ranks(model, cfg, explicit, dev, cluster)
+
+
+def train_ranks(model, cfg, explicit, dev, cluster):
     if 'data_format' not in explicit:
         cfg['data_format'] = device.data_format(dev)
     model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
     source = load_data(cfg, model_cfg)
+    if cluster.parallel:
+        source = datasets.base.Shard(source, cluster.rank, cluster.size)
+        print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
+              'batch size, learning rates x {:g} (--lr_scaling {})'.format(
+                  cluster.size, cluster.engine, len(source), cluster.size,
+                  distributed.lr_factor(cfg['lr_scaling'], cluster.size), cfg['lr_scaling']))
     if cfg['EPOCHS']:
         if not model_cfg.get('batch_size'):
             raise ConfigError('--EPOCHS needs one --batch_size; {} schedules its training in '
@@ -176,18 +198,21 @@ def train(model, cfg, explicit):
             cfg['EPOCHS'], len(source) // model_cfg['batch_size'],
             functools.partial(model.critic_steps, model_cfg))
         print('{} epochs of {} images: {} generator steps'.format(
-            cfg['EPOCHS'], len(source), model_cfg['ITERS']))
+            cfg['EPOCHS'], len(source) * cluster.size, model_cfg['ITERS']))
     out = cfg['output_path']
-    try:
-        for sub in ('', 'samples'):
-            if not os.path.isdir(os.path.join(out, sub)):
-                os.makedirs(os.path.join(out, sub))
-    except OSError as error:
-        raise ConfigError('--output_path {}: cannot create ({})'.format(out, error.strerror))
-    meta = checkpoints.read_meta(out)
+    if cluster.is_chief:
+        try:
+            for sub in ('', 'samples'):
+                if not os.path.isdir(os.path.join(out, sub)):
+                    os.makedirs(os.path.join(out, sub))
+        except OSError as error:
+            raise ConfigError('--output_path {}: cannot create ({})'.format(out,
+                                                                          error.strerror))
+    meta = checkpoints.read_meta(out)  # every rank: the step to start from
     if meta:
         check_resumable(meta, model, model_cfg, out)
-    files.write_json(os.path.join(out, 'config.json'), cfg)
+    if cluster.is_chief:
+        files.write_json(os.path.join(out, 'config.json'), cfg)
 
     deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
     step = meta['step'] if meta else 0
@@ -196,74 +221,91 @@ def train(model, cfg, explicit):
     if not trained:
         print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
     with Stop() as stop:
+        job = Job(model, cfg, model_cfg, source, dev, cluster, stop, deadline)
         for number, phase in enumerate(schedule, 1):
             if step >= phase.end:
                 continue
             if phase.name:
                 print('phase {}/{}: {}, steps {} to {}'.format(number, len(schedule), phase.name,
                                                                phase.start, phase.end))
-            step = train_phase(model, cfg, model_cfg, phase, source, dev, stop, deadline,
-                               number == len(schedule))
+            step = train_phase(job, phase, step, number == len(schedule))
             if step < phase.end:
                 break
-    report_outputs(out)
-    if trained and cfg['EXPORT_AT_END'] and not stop.signal:  # finished or out of time
-        export(out)
+    if cluster.is_chief:
+        report_outputs(out)
+        if trained and cfg['EXPORT_AT_END'] and not stop.signal:  # finished or out of time
+            export(out)
 
 
-def train_phase(model, cfg, model_cfg, phase, source, dev, stop, deadline, last):
-    """Train one phase in its own graph and session, from the run's latest checkpoint: all of
-    it when that was written inside this phase, the carried state (tflib.gan.carried_state)
-    when it ends the last phase. Returns the step reached. With EXPORT_AT_END, the samples are
-    scored when the run ends here (finished, or out of time)."""
-    out = cfg['output_path']
-    meta = checkpoints.read_meta(out)
-    start = meta['step'] if meta else 0
-    phase_cfg = dict(model_cfg, **phase.settings)
+def train_phase(job, phase, start, last):
+    """Train one phase in its own graph and session from step ``start``; rank 0 restores the
+    run's latest checkpoint (all of it when written inside this phase, the carried state of
+    tflib.gan.carried_state when it ends the last phase) and every rank then takes rank 0's
+    variables. Returns the step reached. With EXPORT_AT_END, the samples are scored when the
+    run ends here (finished, or out of time)."""
+    cfg, cluster = job.cfg, job.cluster
+    phase_cfg = dict(job.model_cfg, **phase.settings)
+    for key in models.learning_rates(job.model):
+        phase_cfg[key] *= distributed.lr_factor(cfg['lr_scaling'], cluster.size)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(cfg['seed'])
-        next_batch = datasets.batches(source, phase_cfg['batch_size'], cfg['seed'] + start,
+        next_batch = datasets.batches(job.source, phase_cfg['batch_size'], cfg['seed'] + start,
                                       cfg['DEQUANTIZE'])
-        gan = model.build(phase_cfg, next_batch, wrap_optimizer=lambda opt: device.wrap_optimizer(
-            opt, dev, cfg['mixed_precision']), seed=cfg['seed'])
+        gan = job.model.build(phase_cfg, next_batch, seed=cfg['seed'] + cluster.rank,
+                              wrap_optimizer=lambda opt: device.wrap_optimizer(
+                                  distributed.average_gradients(opt, cluster), job.dev,
+                                  cfg['mixed_precision'], cluster.parallel))
         samples = (sample_op(gan, phase_cfg, cfg['seed']), sample_op(gan, phase_cfg))
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
         init = tf.global_variables_initializer()
         carried = gan_lib.carried_state()
+        broadcast = distributed.broadcast_op(cluster, tf.global_variables())
+        vote = distributed.stop_vote(cluster)
     graph.finalize()
 
-    config = device.session_config(dev, cfg['precision_mode'], cfg['mixed_precision'],
-                                   cfg['threads'])
+    config = device.session_config(job.dev, cfg['precision_mode'], cfg['mixed_precision'],
+                                   cfg['threads'], cluster.local_rank if cluster.parallel
+                                   else None)
     with tf.Session(graph=graph, config=config) as session:
         session.run(init)
-        if meta and start > phase.start:
-            report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
-            print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
-            if report['missing'] or report['mismatched']:
-                print('not in that checkpoint, so freshly initialised: {}'.format(
-                    ', '.join(report['missing'] + report['mismatched'])))
-        elif meta:
-            report = checkpoints.restore(session, meta['checkpoint'], carried)
-            print('from {}: {} variables carried over, {} new{}'.format(
-                meta['checkpoint'], len(report['restored']), len(report['missing']),
-                ' ({})'.format(', '.join(new_layers(report['missing'])))
-                if report['missing'] else ''))
-            if report['mismatched']:
-                raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: '
-                                                  '{}'.format(meta['checkpoint'],
-                                                              '; '.join(report['mismatched'])))
-        elif cfg['finetune_from']:
+        meta = checkpoints.read_meta(cfg['output_path']) if cluster.is_chief else None
+        if meta:
+            restore_phase(session, meta, phase, carried)
+        elif cluster.is_chief and cfg['finetune_from']:
             report = checkpoints.restore(session, cfg['finetune_from'], params.all_params(),
                                          cfg['finetune_uncond_to_cond'])
             print(finetune_summary(report))
-        run = Run(session, gan, saver, samples, cfg, model_cfg, dev, bool(meta),
-                  phase_cfg['batch_size'])
-        run.loop(stop, phase.end, deadline)
-        if cfg['EXPORT_AT_END'] and not stop.signal and (last or run.step < phase.end):
+        if broadcast is not None:
+            gan.step.load(start, session)
+            session.run(broadcast)
+        run = Run(session, gan, saver, samples, cfg, job.model_cfg, job.dev, start > 0,
+                  phase_cfg['batch_size'], cluster.is_chief)
+        run.loop(job.stop, phase.end, job.deadline, vote)
+        ended_here = last or run.step < phase.end
+        if cluster.is_chief and cfg['EXPORT_AT_END'] and not job.stop.signal and ended_here:
             run.score(final=True)
         run.close()
         return run.step
+
+
+def restore_phase(session, meta, phase, carried):
+    """Load the latest checkpoint into a phase's graph: all of it when it was written inside
+    this phase, only the carried state when it ends the previous one."""
+    if meta['step'] > phase.start:
+        report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
+        print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
+        if report['missing'] or report['mismatched']:
+            print('not in that checkpoint, so freshly initialised: {}'.format(
+                ', '.join(report['missing'] + report['mismatched'])))
+        return
+    report = checkpoints.restore(session, meta['checkpoint'], carried)
+    print('from {}: {} variables carried over, {} new{}'.format(
+        meta['checkpoint'], len(report['restored']), len(report['missing']),
+        ' ({})'.format(', '.join(new_layers(report['missing']))) if report['missing'] else ''))
+    if report['mismatched']:
+        raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: {}'.format(
+            meta['checkpoint'], '; '.join(report['mismatched'])))
 
 
 def new_layers(keys):
@@ -288,18 +330,21 @@ def finetune_summary(report):
 class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
-    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed, batch_size):
+    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed, batch_size,
+                 chief=True):
         self.session, self.gan, self.saver = session, gan, saver
-        self.batch_size = batch_size
+        self.batch_size, self.chief = batch_size, chief
         self.grid_samples, self.score_samples = samples
-        self.classifier = None
+        self.classifier = self.progress = None
         self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
         self.step = int(session.run(gan.step))
         self.meta = {'model': cfg['model'], 'config': model_cfg, 'preset': cfg['preset'],
                      'data_format': model_cfg['data_format'], 'device': dev}
-        self.history = logs.History(os.path.join(self.out, 'log.csv'),
-                                    self.step if resumed else -1)
-        self.writer = tf.summary.FileWriter(os.path.join(self.out, 'tensorboard'))
+        self.history = self.writer = None
+        if chief:
+            self.history = logs.History(os.path.join(self.out, 'log.csv'),
+                                        self.step if resumed else -1)
+            self.writer = tf.summary.FileWriter(os.path.join(self.out, 'tensorboard'))
         print('training {} from step {} to {} on {} ({}), output in {}'.format(
             cfg['preset'], self.step, model_cfg['ITERS'], dev, model_cfg['data_format'],
             os.path.abspath(self.out)))
@@ -325,6 +370,8 @@ class Run(object):
         values['learning_rate'] = self.session.run(self.gan.learning_rate)
         print(logs.log_line(self.step, self.model_cfg['ITERS'], values, seconds_per_step, fps,
                             eta), flush=True)
+        if not self.chief:
+            return
         self.history.add(self.step, values)
         self.writer.add_summary(tf.Summary(value=[
             tf.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()]),
@@ -343,7 +390,8 @@ class Run(object):
             self.history.plot(os.path.join(self.out, 'loss_curve.png'))
 
     def close(self):
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
         if self.classifier is not None:
             self.classifier.close()
 
@@ -368,11 +416,12 @@ class Run(object):
         self.writer.flush()
         return mean, std
 
-    def loop(self, stop, end, deadline):
+    def loop(self, stop, end, deadline, vote=None):
         """Train to step ``end``, or until a signal or the deadline, checkpointing on the way
-        out."""
+        out. With ``vote`` (data-parallel ranks) rank 0's wish to stop, broadcast each step,
+        stops every rank."""
         cfg, total = self.cfg, self.model_cfg['ITERS']
-        progress = logs.Progress(total, self.step)
+        progress = self.progress = logs.Progress(total, self.step)
         interval_start, interval_steps, critic_images = time.time(), 0, 0
         while self.step < end:
             log_now = (self.step + 1) % cfg['LOG_STEP'] == 0 or self.step + 1 == end
@@ -386,22 +435,30 @@ class Run(object):
                          progress.eta(self.step))
                 interval_start, interval_steps, critic_images = time.time(), 0, 0
             out_of_time = deadline is not None and time.time() > deadline
-            finishing = self.step == end or stop.signal or out_of_time
-            if self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
-                self.save_samples()
-            if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
-                checkpoints.save(self.session, self.saver, self.out, self.step, self.meta)
-            if cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0:
-                progress.clear()
-                self.score()
+            halt = bool(stop.signal) or out_of_time
+            if vote is not None:
+                halt = bool(self.session.run(vote[1], {vote[0]: int(halt)}))
+            if self.chief:
+                self.save(self.step == end or halt)
             progress.update(self.step)
-            if stop.signal or out_of_time:
+            if halt:
                 progress.clear()
                 print('stopped at step {} ({}); rerun the same command to resume'.format(
                     self.step, 'signal {}'.format(stop.signal) if stop.signal else
                     'MAX_MINUTES'))
                 break
         progress.clear()
+
+    def save(self, finishing):
+        """What the run leaves after this step: grids, checkpoints, scores when due."""
+        cfg = self.cfg
+        if self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
+            self.save_samples()
+        if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
+            checkpoints.save(self.session, self.saver, self.out, self.step, self.meta)
+        if cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0:
+            self.progress.clear()
+            self.score()
 
 
 def export(out):

@@ -44,6 +44,20 @@ class ArraySource(Source):
         return self.images[indices], self.labels[indices]
 
 
+class Shard(Source):
+    """Every ``size``-th image of ``source`` from ``rank`` on: one data-parallel rank's share."""
+
+    def __init__(self, source, rank, size):
+        self.source, self.path, self.n_classes = source, source.path, source.n_classes
+        self.indices = np.arange(rank, len(source), size)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def read(self, indices):
+        return self.source.read(self.indices[indices])
+
+
 def fit(image, size, channels):
     """A PIL image centre-cropped to a square, resized to ``size`` and converted to
     ``channels`` (1 or 3) as uint8 [size, size, channels]."""

@@ -2,7 +2,8 @@
 config(**overrides), critic_steps(cfg, step), build(cfg, next_batch, wrap_optimizer, seed) ->
 tflib.gan.GANGraph, its generator / discriminator functions and, optionally, FLAG_ALIASES
 (a seed script's flag names for its settings) and phases(cfg) -> [tflib.gan.Phase] (a model
-that trains in stages, each with its own graph: PGAN's resolutions)."""
+that trains in stages, each with its own graph: PGAN's resolutions) and LEARNING_RATES (its
+learning-rate settings, if not 'LR')."""
 import importlib
 
 from tflib.config import ConfigError
@@ -15,6 +16,11 @@ def get(name):
     if name not in NAMES:
         raise ConfigError('unknown model {!r}; models: {}'.format(name, ', '.join(NAMES)))
     return importlib.import_module('models.' + name)
+
+
+def learning_rates(model):
+    """The settings data-parallel learning-rate scaling multiplies."""
+    return getattr(model, 'LEARNING_RATES', ('LR',))
 
 
 def phases(model, cfg):

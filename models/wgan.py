@@ -37,6 +37,7 @@ DEFAULTS = {
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ngf', 'ndf', 'n_extra_layers', 'noBN')
+LEARNING_RATES = ('lrD', 'lrG')
 FLAG_ALIASES = {'batchSize': 'batch_size', 'imageSize': 'IMAGE_SIZE', 'nz': 'Z_DIM',
                 'nc': 'CHANNELS', 'niter': 'EPOCHS'}
 

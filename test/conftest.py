@@ -1,5 +1,7 @@
 """Shared fixtures: fresh seeded graphs, the data formats this CPU can run, tiny configs."""
 import contextlib
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -158,3 +160,44 @@ def write_standin_classifier(path, n_classes=10, n_features=16, size=16, seed=0)
     with open(str(path), 'wb') as f:
         f.write(graph.as_graph_def().SerializeToString())
     return str(path)
+
+
+@pytest.fixture
+def fake_npu_bridge(monkeypatch):
+    """Stand-ins for the npu_bridge classes and ops the project calls, recording each call in
+    ``.calls`` (npu_bridge itself needs an Ascend machine)."""
+    calls = []
+
+    class Manager(object):
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    class ScaledOptimizer(object):
+        def __init__(self, optimizer, manager, is_distributed=False):
+            calls.append(('scale', optimizer, manager.kwargs, is_distributed))
+            self.inner = optimizer
+
+    class DistributedOptimizer(object):
+        def __init__(self, optimizer):
+            calls.append(('allreduce', optimizer))
+            self.inner = optimizer
+
+    def broadcast(tensors, root_rank):
+        calls.append(('broadcast', [t.name for t in tensors], root_rank))
+        # Float tensors come back plus one, to show which went through.
+        return [t + 1. if t.dtype.is_floating else tf.identity(t) for t in tensors]
+
+    names = {'estimator.npu.npu_loss_scale_manager': {'ExponentialUpdateLossScaleManager':
+                                                      Manager},
+             'estimator.npu.npu_loss_scale_optimizer': {'NPULossScaleOptimizer':
+                                                        ScaledOptimizer},
+             'estimator.npu.npu_optimizer': {'NPUDistributedOptimizer': DistributedOptimizer},
+             'hccl.hccl_ops': {'broadcast': broadcast}}
+    monkeypatch.setitem(sys.modules, 'npu_bridge', types.ModuleType('npu_bridge'))
+    for name, members in names.items():
+        module = types.ModuleType('npu_bridge.' + name)
+        for key, value in members.items():
+            setattr(module, key, value)
+        monkeypatch.setitem(sys.modules, 'npu_bridge.' + name, module)
+    return types.SimpleNamespace(calls=calls, ScaledOptimizer=ScaledOptimizer,
+                                 DistributedOptimizer=DistributedOptimizer)

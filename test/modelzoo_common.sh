@@ -1,7 +1,10 @@
-# Shared by the Ascend ModelZoo scripts test/train_*_1p.sh: arguments, the run, the summary.
-# Usage (from a script that sets perf_flag and default_steps):  source modelzoo_common.sh "$@"
+# Shared by the Ascend ModelZoo scripts test/train_*_{1p,8p}.sh: arguments, the run (one
+# process, or one per device with HCCL when the script sets ranks=8), the summary.
+# Usage (from a script that sets perf_flag, default_steps and ranks):
+#   source modelzoo_common.sh "$@"
 cur_path=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export RANK_SIZE=${RANK_SIZE:-1} RANK_ID=${RANK_ID:-0} JOB_ID=${JOB_ID:-10087}
+ranks=${ranks:-1}
+export RANK_SIZE=$ranks RANK_ID=${RANK_ID:-0} JOB_ID=${JOB_ID:-10087}
 export DEVICE_ID=${DEVICE_ID:-0} ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
 Network="Transferring-GAN_ID1252_for_TensorFlow"
 data_path=""; output_path=""; train_steps="$default_steps"; batch_size=64
@@ -14,12 +17,16 @@ for para in "$@"; do
     --train_epochs=*) ;;  # the template's flag; training length is --train_steps
     --batch_size=*) batch_size=${para#*=} ;;
     --preset=*) preset=${para#*=} ;;
+    --rank_table=*) export RANK_TABLE_FILE=${para#*=} ;;
     --*=*) extra+=("${para%%=*}" "${para#*=}") ;;  # any gan_train.py setting
     *) echo "[Error] unknown argument $para (expected --key=value)"; exit 1 ;;
   esac
 done
 if [ -z "$data_path" ]; then
   echo "[Error] para \"data_path\" must be configured"; exit 1
+fi
+if [ "$ranks" -gt 1 ] && [ ! -f "${RANK_TABLE_FILE:-}" ]; then
+  echo "[Error] ${ranks}p needs --rank_table=FILE (or RANK_TABLE_FILE): the hccl_tools JSON"; exit 1
 fi
 output_path=${output_path:-$cur_path/output/$ASCEND_DEVICE_ID}
 mkdir -p "$output_path" || exit 1
@@ -30,9 +37,25 @@ classifier="$data_path/inception/classify_image_graph_def.pb"  # the Ascend port
 
 cd "$cur_path/.." || exit 1
 start_time=$(date +%s)
-${PYTHON:-python3} gan_train.py --preset "$preset" --data_path "$data_path" \
-  --output_path "$output_path/run" --batch_size "$batch_size" "${extra[@]}" > "$print_log" 2>&1
-status=$?
+run_rank() {  # run_rank LOG: gan_train.py in this shell's environment
+  ${PYTHON:-python3} gan_train.py --preset "$preset" --data_path "$data_path" \
+    --output_path "$output_path/run" --batch_size "$batch_size" "${extra[@]}" > "$1" 2>&1
+}
+if [ "$ranks" -eq 1 ]; then
+  run_rank "$print_log"
+  status=$?
+else  # one process per device; rank 0 writes the run and the log the summary reads
+  extra+=(--distributed hccl)
+  pids=()
+  for ((rank = 0; rank < ranks; rank++)); do
+    RANK_ID=$rank DEVICE_ID=$rank ASCEND_DEVICE_ID=$rank \
+      run_rank "$output_path/train_${rank}.log" &
+    pids+=($!)
+  done
+  print_log="$output_path/train_0.log"
+  status=0
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+fi
 e2e_time=$(( $(date +%s) - start_time ))
 [ $status -eq 0 ] || { echo "[Error] training failed ($status); see $print_log"; tail -3 "$print_log"; exit $status; }
 

@@ -4,8 +4,6 @@ npu_bridge cannot be installed off Ascend; the NPU wrapping test stands a record
 for it to check our calls (which optimizer wraps which, with which manager settings) — it
 proves the wiring, not the adapter."""
 import importlib.util
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -68,31 +66,13 @@ def test_gpu_and_cpu_session_configs():
             device.session_config('cpu', mixed_precision=True)
 
 
-def test_npu_loss_scaling_wraps_each_optimizer(monkeypatch):
-    calls = []
-
-    class Manager(object):
-        def __init__(self, **kwargs):
-            self.kwargs = kwargs
-
-    class ScaledOptimizer(object):
-        def __init__(self, optimizer, manager):
-            calls.append((optimizer, manager.kwargs))
-
-    fake = {'npu_bridge': types.ModuleType('npu_bridge'),
-            'npu_bridge.estimator.npu.npu_loss_scale_manager': types.ModuleType('m'),
-            'npu_bridge.estimator.npu.npu_loss_scale_optimizer': types.ModuleType('o')}
-    fake['npu_bridge.estimator.npu.npu_loss_scale_manager'].ExponentialUpdateLossScaleManager \
-        = Manager
-    fake['npu_bridge.estimator.npu.npu_loss_scale_optimizer'].NPULossScaleOptimizer = \
-        ScaledOptimizer
-    for name, module in fake.items():
-        monkeypatch.setitem(sys.modules, name, module)
+def test_npu_loss_scaling_wraps_each_optimizer(fake_npu_bridge):
     optimizer = object()
     wrapped = device.wrap_optimizer(optimizer, 'npu')
-    assert isinstance(wrapped, ScaledOptimizer)
-    assert calls == [(optimizer, {'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000,
-                                  'decr_every_n_nan_or_inf': 2, 'decr_ratio': 0.5})]
+    assert isinstance(wrapped, fake_npu_bridge.ScaledOptimizer)
+    assert fake_npu_bridge.calls == [('scale', optimizer, {
+        'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000, 'decr_every_n_nan_or_inf': 2,
+        'decr_ratio': 0.5}, False)]
     plain = object()
     assert device.wrap_optimizer(plain, 'cpu') is plain
     assert device.wrap_optimizer(plain, 'gpu') is plain

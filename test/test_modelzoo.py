@@ -54,3 +54,32 @@ def test_modelarts_entry_runs_the_full_script_on_local_paths(tmp_path):
     missing = run([sys.executable, 'modelarts_entry_acc.py', '--data_url', '/nonexistent'])
     assert missing.returncode == 2 and '--data_url /nonexistent: no such directory' in \
         missing.stdout
+
+
+def test_8p_script_starts_one_hccl_rank_per_device(tmp_path):
+    """Off Ascend the launch itself is checked: a stand-in python records each process's
+    rank environment and flags, and prints a log line as gan_train.py would."""
+    stand_in = tmp_path / 'python'
+    stand_in.write_text('#!/bin/bash\n'
+                        'echo "$RANK_ID $DEVICE_ID $RANK_SIZE $RANK_TABLE_FILE $*" >> "%s"\n'
+                        'echo "step: 1/1, loss_d: -0.5, loss_g: 0.1, sec/step: 0.2, fps: 5"\n'
+                        % (tmp_path / 'launches'))
+    stand_in.chmod(0o755)
+    table = tmp_path / 'rank_table_8p.json'
+    table.write_text('{}')
+    write_cifar(tmp_path / 'data', n=4)
+    out = tmp_path / 'out'
+    result = subprocess.run(
+        ['bash', 'test/train_full_8p.sh', '--data_path=%s' % (tmp_path / 'data'),
+         '--output_path=%s' % out, '--rank_table=%s' % table, '--train_steps=1',
+         '--batch_size=16'], cwd=ROOT, env=dict(os.environ, PYTHON=str(stand_in)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert result.returncode == 0, result.stdout
+    launches = sorted((tmp_path / 'launches').read_text().splitlines())
+    assert [line.split()[:4] for line in launches] == [
+        [str(rank), str(rank), '8', str(table)] for rank in range(8)]
+    assert all('--distributed hccl' in line and '--batch_size 16' in line for line in launches)
+    case = 'Transferring-GAN_ID1252_for_TensorFlow_bs16_8p_acc'
+    assert summary(str(out / (case + '.log')))['RankSize'] == '8'
+    missing = run(['bash', 'test/train_full_8p.sh', '--data_path=%s' % (tmp_path / 'data')])
+    assert missing.returncode == 1 and '8p needs --rank_table=FILE' in missing.stdout

@@ -1,4 +1,5 @@
-"""Sessions for Ascend NPU, GPU and CPU: the only module that knows ``npu_bridge``.
+"""Sessions for Ascend NPU, GPU and CPU: the only module that imports ``npu_bridge`` (through
+``npu_bridge()``, which tflib/distributed.py uses for HCCL).
 
 NPU: the NpuOptimizer session config of the Ascend ModelZoo ports (offline mode, mixed precision,
 remapping and memory optimisation off) and loss scaling through NPULossScaleOptimizer with an
@@ -55,8 +56,9 @@ def data_format(device):
 
 
 def session_config(device, precision_mode='allow_mix_precision', mixed_precision=False,
-                   threads=0):
-    """The ConfigProto for ``device`` (already resolved)."""
+                   threads=0, local_rank=None):
+    """The ConfigProto for ``device`` (already resolved); ``local_rank`` is set for
+    data-parallel ranks: it picks a rank's GPU (on Ascend, npu_bridge reads DEVICE_ID)."""
     config = tf.ConfigProto(allow_soft_placement=True)
     rewrites = config.graph_options.rewrite_options
     if device == 'npu':
@@ -67,10 +69,14 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
         npu.name = 'NpuOptimizer'
         npu.parameter_map['use_off_line'].b = True
         npu.parameter_map['precision_mode'].s = tf.compat.as_bytes(precision_mode)
+        if local_rank is not None:  # data-parallel: HCCL's allreduce overlaps the backprop
+            npu.parameter_map['hcom_parallel'].b = True
         rewrites.remapping = rewrites.OFF
         rewrites.memory_optimization = rewrites.OFF
     elif device == 'gpu':
         config.gpu_options.allow_growth = True
+        if local_rank is not None:
+            config.gpu_options.visible_device_list = str(local_rank)
     else:
         config.intra_op_parallelism_threads = threads
         config.inter_op_parallelism_threads = min(threads, 2) if threads else 0
@@ -91,8 +97,9 @@ def loss_scale_manager(init_loss_scale=2 ** 32, incr_every_n_steps=1000):
         decr_every_n_nan_or_inf=2, decr_ratio=0.5)
 
 
-def wrap_optimizer(optimizer, device, mixed_precision=False):
-    """Add loss scaling where the device computes in half precision.
+def wrap_optimizer(optimizer, device, mixed_precision=False, is_distributed=False):
+    """Add loss scaling where the device computes in half precision (around an optimizer
+    that averages gradients over data-parallel ranks, when ``is_distributed``).
 
     On NPU, ``precision_mode`` (session config) already casts to fp16, so every optimizer gets
     loss scaling; on GPU only with ``mixed_precision`` (TF's fp16 graph rewrite). bfloat16 on CPU
@@ -100,7 +107,8 @@ def wrap_optimizer(optimizer, device, mixed_precision=False):
     restoring or fine-tuning model weights never touches it."""
     if device == 'npu':
         scaled = npu_bridge('npu_bridge.estimator.npu.npu_loss_scale_optimizer')
-        return scaled.NPULossScaleOptimizer(optimizer, loss_scale_manager())
+        return scaled.NPULossScaleOptimizer(optimizer, loss_scale_manager(),
+                                            is_distributed=is_distributed)
     if device == 'gpu' and mixed_precision:
         rewrite = (tf.mixed_precision if IS_TF2 else tf.train.experimental)
         return rewrite.enable_mixed_precision_graph_rewrite(optimizer, loss_scale='dynamic')

@@ -38,6 +38,8 @@ TRAIN_DEFAULTS = {
     'dataset': 'mnist_builtin',       # a name in datasets.LOADERS
     'data_path': '',                  # the dataset's file or folder ('' for the built-in digits)
     'split': 'train',
+    'classes': '',                    # only these labels, renumbered 0..k-1 (e.g. 5,6,7,8,9)
+    'max_images': 0,                  # > 0: a random subset (fixed by --seed) of this many
     'DEQUANTIZE': False,              # add U[0, 1) grey-level noise to reals (gan_cifar_resnet)
     'output_path': './output',
     'seed': 0,
@@ -124,6 +126,11 @@ def load_data(cfg, model_cfg):
         raise ConfigError('--data_path is required for dataset {}'.format(cfg['dataset']))
     source = datasets.get(cfg['dataset'])(cfg['data_path'], model_cfg['IMAGE_SIZE'],
                                           model_cfg['CHANNELS'], cfg['split'])
+    if cfg['classes'] or cfg['max_images']:
+        source = datasets.base.select(source, parse_classes(cfg['classes']), cfg['max_images'],
+                                      cfg['seed'])
+        print('training on {} images{}'.format(len(source), ' of classes {}'.format(
+            cfg['classes']) if cfg['classes'] else ''))
     if model_cfg.get('CONDITIONAL'):
         if source.n_classes is None:
             raise ConfigError('{}: these images have no labels, which a conditional model '
@@ -133,6 +140,14 @@ def load_data(cfg, model_cfg):
                               .format(source.path, source.n_classes, model_cfg['N_CLASSES'],
                                       source.n_classes))
     return source
+
+
+def parse_classes(text):
+    try:
+        return [int(c) for c in text.split(',')] if text.strip() else []
+    except ValueError:
+        raise ConfigError('--classes expects comma-separated labels like 5,6,7, got {!r}'.format(
+            text))
 
 
 def sample_op(gan, model_cfg, seed=None):
@@ -185,7 +200,7 @@ def train_ranks(model, cfg, explicit, dev, cluster):
     model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
     source = load_data(cfg, model_cfg)
     if cluster.parallel:
-        source = datasets.base.Shard(source, cluster.rank, cluster.size)
+        source = datasets.base.shard(source, cluster.rank, cluster.size)
         print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
               'batch size, learning rates x {:g} (--lr_scaling {})'.format(
                   cluster.size, cluster.engine, len(source), cluster.size,

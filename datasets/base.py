@@ -44,18 +44,48 @@ class ArraySource(Source):
         return self.images[indices], self.labels[indices]
 
 
-class Shard(Source):
-    """Every ``size``-th image of ``source`` from ``rank`` on: one data-parallel rank's share."""
+class Subset(Source):
+    """The images of ``source`` at ``indices``, labels passed through ``label_map`` (an array
+    from old to new label) when given."""
 
-    def __init__(self, source, rank, size):
-        self.source, self.path, self.n_classes = source, source.path, source.n_classes
-        self.indices = np.arange(rank, len(source), size)
+    def __init__(self, source, indices, label_map=None, n_classes=None):
+        self.source, self.path = source, source.path
+        self.indices, self.label_map = np.asarray(indices), label_map
+        self.n_classes = source.n_classes if label_map is None else n_classes
 
     def __len__(self):
         return len(self.indices)
 
     def read(self, indices):
-        return self.source.read(self.indices[indices])
+        images, labels = self.source.read(self.indices[indices])
+        return images, labels if self.label_map is None else self.label_map[labels]
+
+
+def shard(source, rank, size):
+    """Every ``size``-th image from ``rank`` on: one data-parallel rank's share."""
+    return Subset(source, np.arange(rank, len(source), size))
+
+
+def select(source, classes=(), limit=0, seed=0):
+    """Limited data: only the images of ``classes`` (labels renumbered 0..k-1 in that order),
+    then at most ``limit`` of them (> 0), a random subset fixed by ``seed``."""
+    indices, label_map, n_classes = np.arange(len(source)), None, None
+    if classes:
+        labels = getattr(source, 'labels', None)
+        if source.n_classes is None or labels is None:
+            raise DataError('{}: these images have no labels to select classes {} by'.format(
+                source.path, list(classes)))
+        unknown = sorted(set(classes) - set(range(source.n_classes)))
+        if unknown or len(set(classes)) != len(classes):
+            raise DataError('{}: classes must be distinct labels 0..{}, got {}'.format(
+                source.path, source.n_classes - 1, list(classes)))
+        indices = np.flatnonzero(np.isin(labels, classes))
+        label_map = np.zeros(source.n_classes, np.int32)
+        label_map[list(classes)] = np.arange(len(classes))
+        n_classes = len(classes)
+    if limit and limit < len(indices):
+        indices = np.sort(np.random.RandomState(seed).choice(indices, limit, replace=False))
+    return Subset(source, indices, label_map, n_classes)
 
 
 def fit(image, size, channels):

@@ -248,3 +248,22 @@ def test_too_few_images_and_unknown_dataset(tmp_path):
             datasets.batches(datasets.get('mnist')(str(tmp_path), 32, 1), 4)
     with pytest.raises(DataError, match="unknown dataset 'imagenet'"):
         datasets.get('imagenet')
+
+
+def test_select_keeps_classes_renumbered_and_a_seeded_subset():
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1, 1)
+    source = datasets.base.ArraySource('digits', images, np.arange(20) % 10, 10)
+    upper = datasets.base.select(source, [5, 6, 7, 8, 9])
+    assert len(upper) == 10 and upper.n_classes == 5
+    pixels, labels = upper.read(np.arange(10))
+    assert list(labels) == list(pixels.ravel() % 10 - 5)
+    few = datasets.base.select(source, [9, 5], limit=3, seed=1)
+    assert len(few) == 3 and set(few.read(np.arange(3))[1]) <= {0, 1}
+    assert list(few.indices) == list(datasets.base.select(source, [9, 5], 3, seed=1).indices)
+    assert len(datasets.base.select(source, limit=7)) == 7 and \
+        datasets.base.select(source, limit=7).n_classes == 10
+    with pytest.raises(DataError, match='classes must be distinct labels 0..9, got \\[3, 12\\]'):
+        datasets.base.select(source, [3, 12])
+    unlabelled = datasets.base.ArraySource('faces', images)
+    with pytest.raises(DataError, match='faces: these images have no labels'):
+        datasets.base.select(unlabelled, [1])

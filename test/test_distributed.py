@@ -118,7 +118,7 @@ def test_learning_rate_rules():
 def test_shards_split_the_data():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
     source = datasets.base.ArraySource('digits', images, np.arange(10), 10)
-    shards = [datasets.base.Shard(source, rank, 3) for rank in range(3)]
+    shards = [datasets.base.shard(source, rank, 3) for rank in range(3)]
     assert [len(s) for s in shards] == [4, 3, 3]
     seen = np.concatenate([s.read(np.arange(len(s)))[0].ravel() for s in shards])
     assert sorted(seen) == list(range(10))

@@ -57,7 +57,7 @@ def freeze(args, flags):
     graph = tf.Graph()
     with graph.as_default(), tf.Session(graph=graph) as session:
         inputs, images = inference.generator_graph(model, cfg, args.batch, args.bn_mode)
-        inference.restore_generator(session, prefix)
+        inference.restore_graph(session, prefix)
         feed = sample_inputs(cfg, args.batch or 16)
         expected = session.run(images, {inputs[k]: v for k, v in feed.items()})
         frozen = tf.graph_util.convert_variables_to_constants(

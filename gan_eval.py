@@ -9,12 +9,15 @@ Parzen-window log-likelihood of real digits.
         --classifier classify_image_graph_def.pb                        # real statistics for FID
     python gan_eval.py --ckpt output/cgan --parzen --dataset mnist --data_path MNIST_DIR
                                                   # + Parzen log-likelihood (CGAN's score)
+    python gan_eval.py --ckpt output/dcgan --representation --dataset cifar10 --data_path DIR
+                                                  # the critic as a feature extractor (DCGAN)
 
 Images come in batches with labels cycling through the classes when the model is conditional;
 a grid of the first 100 and all images (uint8, ``images.npz``) go to --output_dir. Scores print
 one per line; the Inception Score keeps the Ascend port's format.
 """
 import argparse
+import inspect
 import os
 import sys
 
@@ -22,9 +25,10 @@ import numpy as np
 
 import datasets
 from tflib import checkpoints, cli, files, images, inference
+from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
-from tflib.metrics import classifier, parzen, scores
+from tflib.metrics import classifier, parzen, representation, scores
 
 PROGRAM = 'gan_eval.py'
 DIGIT_CLASSIFIER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
@@ -54,6 +58,13 @@ def parse(argv):
                              'the test split; seed: both from the training images (MindSpore)')
     parser.add_argument('--parzen_validation', type=int, default=parzen.VALIDATION_LIMIT,
                         help='at most this many validation images choose sigma (paper)')
+    parser.add_argument('--representation', action='store_true',
+                        help='the DCGAN paper\'s test: a linear SVM on the critic\'s pooled '
+                             'features of --dataset (train split) scored on its test split, '
+                             'beside the same critic untrained')
+    parser.add_argument('--representation_labels', type=int, default=0,
+                        help='fit the SVM on this many labelled training images (a seeded '
+                             'subset; 0: all), as the paper\'s 1,000-label SVHN test')
     parser.add_argument('--debug', action='store_true')
     return parser.parse_known_args(argv)
 
@@ -76,17 +87,18 @@ class Sampler(object):
         self.session = tf.Session(graph=graph)
         with graph.as_default():
             if path.endswith('.pb'):
-                graph_def = tf.GraphDef()
-                with open(path, 'rb') as f:
-                    graph_def.ParseFromString(f.read())
+                graph_def = classifier.read_graph_def(path, 'generator graph')
                 tf.import_graph_def(graph_def, name='')
+                if 'z' not in [n.name for n in graph_def.node]:
+                    raise classifier.ScorerError('{}: not a generator graph (no input z; '
+                                                 'freeze_graph.py writes those)'.format(path))
                 self.z_dim = int(graph.get_tensor_by_name('z:0').shape[1])
                 self.conditional = 'label' in [n.name for n in graph_def.node]
                 self.n_classes = 10
             else:
                 model, cfg, prefix = inference.describe(path, preset, flags)
                 inference.generator_graph(model, cfg)
-                inference.restore_generator(self.session, prefix)
+                inference.restore_graph(self.session, prefix)
                 self.z_dim, self.conditional = cfg['Z_DIM'], cfg.get('CONDITIONAL', False)
                 self.n_classes = cfg.get('N_CLASSES', 0)
             # A callable skips session.run's per-call feed and fetch handling: 2.7 instead of
@@ -213,9 +225,65 @@ def make_stats(args):
                                                            source.path))
 
 
+def critic_features(model, cfg, source, batch, prefix=None, seed=0):
+    """Pooled critic features [N, F] of every image of ``source``: from the checkpoint at
+    ``prefix``, or from a freshly initialised critic (seeded) when None."""
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session(graph=graph) as session:
+        tf.set_random_seed(seed)
+        images = tf.placeholder(tf.float32, [None, cfg['IMAGE_SIZE'], cfg['IMAGE_SIZE'],
+                                             cfg['CHANNELS']])
+        if 'labels' in inspect.signature(model.discriminator).parameters:
+            raise ConfigError('--representation needs a critic that sees images alone; the '
+                              '{} critic also takes labels'.format(cfg_name(model)))
+        model.discriminator(cfg, images)
+        if not gan_lib.critic_features():
+            raise ConfigError('--representation: the {} critic marks no feature layers'.format(
+                cfg_name(model)))
+        features = representation.pooled(gan_lib.critic_features())
+        session.run(tf.global_variables_initializer())
+        if prefix:
+            inference.restore_graph(session, prefix)
+        out = []
+        for start in range(0, len(source), batch):
+            pixels, _ = source.read(np.arange(start, min(start + batch, len(source))))
+            out.append(session.run(features, {images: pixels / 127.5 - 1.}))
+    return np.concatenate(out)
+
+
+def cfg_name(model):
+    return model.__name__.split('.')[-1]
+
+
+def representation_test(args, flags):
+    """Linear-SVM test accuracy on the checkpoint critic's features and on an untrained one's."""
+    model, cfg, prefix = inference.describe(args.ckpt, args.preset, flags)
+    load = datasets.get(args.dataset)
+    train, test = [load(args.data_path, cfg['IMAGE_SIZE'], cfg['CHANNELS'], split)
+                   for split in ('train', 'test')]
+    if train.n_classes is None:
+        raise ConfigError('--representation needs labelled images; {} has none'.format(
+            train.path))
+    if args.representation_labels:
+        train = datasets.base.select(train, limit=args.representation_labels)
+    labels = [source.read(np.arange(len(source)))[1] for source in (train, test)]
+    results = {}
+    for name, source_prefix in (('trained', prefix), ('untrained', None)):
+        train_x, test_x = [critic_features(model, cfg, source, args.batch, source_prefix)
+                           for source in (train, test)]
+        accuracy, c = representation.linear_accuracy(train_x, labels[0], test_x, labels[1])
+        results[name] = accuracy
+        print('representation, {} critic: {:.2%} test accuracy (linear SVM, C {:g}, {} '
+              'features, {} train / {} test images)'.format(name, accuracy, c, train_x.shape[1],
+                                                             len(train), len(test)))
+    return results
+
+
 def run(args, flags):
     if args.make_stats:
         make_stats(args)
+    elif args.ckpt and args.representation:
+        representation_test(args, flags)
     elif args.ckpt:
         evaluate(args, flags)
     else:

@@ -64,8 +64,13 @@ TRAIN_DEFAULTS = {
     'fused_step': True,               # a generator iteration in one session call (tflib/gan.py)
     'debug': False,                   # tracebacks instead of one-line errors
 }
+class Diverged(RuntimeError):
+    """The weights went NaN or Inf: the run stops before they reach a checkpoint."""
+
+
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError,
-               checkpoints.CheckpointError, classifier.ScorerError, freeze_graph.ExportError)
+               checkpoints.CheckpointError, classifier.ScorerError, freeze_graph.ExportError,
+               Diverged, OSError)
 
 
 def settings(argv):
@@ -122,10 +127,14 @@ def check_resumable(meta, model, model_cfg, output_path):
 
 
 def load_data(cfg, model_cfg):
+    loader = datasets.get(cfg['dataset'])
+    if cfg['max_images'] < 0:
+        raise ConfigError('--max_images must be 0 (all) or a number of images, got {}'.format(
+            cfg['max_images']))
     if cfg['dataset'] != 'mnist_builtin' and not cfg['data_path']:
         raise ConfigError('--data_path is required for dataset {}'.format(cfg['dataset']))
-    source = datasets.get(cfg['dataset'])(cfg['data_path'], model_cfg['IMAGE_SIZE'],
-                                          model_cfg['CHANNELS'], cfg['split'])
+    source = loader(cfg['data_path'], model_cfg['IMAGE_SIZE'], model_cfg['CHANNELS'],
+                    cfg['split'])
     if cfg['classes'] or cfg['max_images']:
         source = datasets.base.select(source, parse_classes(cfg['classes']), cfg['max_images'],
                                       cfg['seed'])
@@ -272,6 +281,7 @@ def train_phase(job, phase, start, last):
                                   distributed.average_gradients(opt, cluster), job.dev,
                                   cfg['mixed_precision'], cluster.parallel))
         samples = (sample_op(gan, phase_cfg, cfg['seed']), sample_op(gan, phase_cfg))
+        finite = gan_lib.all_finite(params.all_params())
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
         init = tf.global_variables_initializer()
         carried = gan_lib.carried_state()
@@ -295,7 +305,7 @@ def train_phase(job, phase, start, last):
             gan.step.load(start, session)
             session.run(broadcast)
         run = Run(session, gan, saver, samples, cfg, job.model_cfg, job.dev, start > 0,
-                  phase_cfg['batch_size'], cluster.is_chief)
+                  phase_cfg['batch_size'], cluster.is_chief, finite)
         run.loop(job.stop, phase.end, job.deadline, vote)
         ended_here = last or run.step < phase.end
         if cluster.is_chief and cfg['EXPORT_AT_END'] and not job.stop.signal and ended_here:
@@ -346,9 +356,9 @@ class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
     def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed, batch_size,
-                 chief=True):
+                 chief=True, finite=None):
         self.session, self.gan, self.saver = session, gan, saver
-        self.batch_size, self.chief = batch_size, chief
+        self.batch_size, self.chief, self.finite = batch_size, chief, finite
         self.grid_samples, self.score_samples = samples
         self.classifier = self.progress = None
         self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
@@ -448,13 +458,13 @@ class Run(object):
                 progress.clear()
                 self.log(values, elapsed / interval_steps, critic_images / elapsed,
                          progress.eta(self.step))
+                self.check_finite(values)
                 interval_start, interval_steps, critic_images = time.time(), 0, 0
             out_of_time = deadline is not None and time.time() > deadline
             halt = bool(stop.signal) or out_of_time
             if vote is not None:
                 halt = bool(self.session.run(vote[1], {vote[0]: int(halt)}))
-            if self.chief:
-                self.save(self.step == end or halt)
+            self.save(self.step == end or halt)
             progress.update(self.step)
             if halt:
                 progress.clear()
@@ -465,15 +475,39 @@ class Run(object):
         progress.clear()
 
     def save(self, finishing):
-        """What the run leaves after this step: grids, checkpoints, scores when due."""
+        """What the run leaves after this step: grids, checkpoints, scores when due (rank 0);
+        never from non-finite weights (every rank checks, so all stop together)."""
         cfg = self.cfg
-        if self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing:
+        due = [self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing,
+               self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing,
+               cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0]
+        if any(due):
+            self.check_finite()
+        if not self.chief:
+            return
+        if due[0]:
             self.save_samples()
-        if self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing:
+        if due[1]:
             checkpoints.save(self.session, self.saver, self.out, self.step, self.meta)
-        if cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0:
+        if due[2]:
             self.progress.clear()
             self.score()
+
+    def check_finite(self, values=None):
+        """Stop, keeping the last checkpoint, when the weights went NaN or Inf. A non-finite
+        logged loss alone is reported: with loss scaling its step was skipped."""
+        bad = sorted(k for k, v in (values or {}).items() if not np.isfinite(v))
+        if self.finite is None or self.session.run(self.finite):
+            if bad:
+                print('warning: step {}: {} not finite (weights still finite)'.format(
+                    self.step, ', '.join(bad)))
+            return
+        meta = checkpoints.read_meta(self.out)
+        raise Diverged('step {}: the weights are not finite{}; stopped without saving them. '
+                       'The last good checkpoint is {}: resume from it, e.g. with a lower '
+                       'learning rate'.format(
+                           self.step, ' (nor {})'.format(', '.join(bad)) if bad else '',
+                           meta['checkpoint'] if meta else 'none (none was written)'))
 
 
 def export(out):

@@ -43,6 +43,10 @@ class ImageFolder(Source):
         if not files:
             raise DataError('{}: no {} images ({}) in this folder or below'.format(
                 path, split, ', '.join(EXTENSIONS)))
+        empty = [f for f in files if os.path.getsize(f) == 0]  # a half-finished copy
+        if empty:
+            raise DataError('{}: an empty file ({} of the {} images are empty: an unfinished '
+                            'copy?)'.format(empty[0], len(empty), len(files)))
         self.files = files
         classes = [[p for p in parts if p not in SPLIT_NAMES][:1] for parts in folders]
         self.labels = np.zeros(len(files), np.int32)

@@ -14,7 +14,7 @@ import functools
 from tflib import layout, params
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
+from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
 from tflib.ops import batchnorm
 from tflib.ops.activations import leaky_relu
 from tflib.ops.conv2d import Conv2D
@@ -104,16 +104,16 @@ def conv_discriminator(cfg, images, ndf, n_extra_layers=0):
     widths = _widths(cfg['IMAGE_SIZE'], ndf)[::-1]
     with layout.using(cfg['data_format']):
         x = layout.from_nhwc(images)
-        x = leaky_relu(Conv2D('Discriminator.Input', cfg['CHANNELS'], widths[0], 4, x, stride=2,
-                              biases=False, init=INIT))
+        x = critic_feature(leaky_relu(Conv2D('Discriminator.Input', cfg['CHANNELS'], widths[0],
+                                             4, x, stride=2, biases=False, init=INIT)))
         for i in range(n_extra_layers):
             name = 'Discriminator.Extra{}'.format(i + 1)
-            x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, widths[0], widths[0], 3, x,
-                                                       biases=False, init=INIT), True))
+            x = critic_feature(leaky_relu(_bn(cfg, name + 'N', Conv2D(
+                name, widths[0], widths[0], 3, x, biases=False, init=INIT), True)))
         for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
             name = 'Discriminator.Down{}'.format(i + 1)
-            x = leaky_relu(_bn(cfg, name + 'N', Conv2D(name, w_in, w_out, 4, x, stride=2,
-                                                       biases=False, init=INIT), True))
+            x = critic_feature(leaky_relu(_bn(cfg, name + 'N', Conv2D(
+                name, w_in, w_out, 4, x, stride=2, biases=False, init=INIT), True)))
         return tf.reshape(Linear('Discriminator.Output', 16 * widths[-1], 1,
                                  layout.flatten_nchw(x), biases=False, init=INIT), [-1])
 

@@ -13,7 +13,7 @@ import functools
 from tflib import layout, losses
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
+from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
 from tflib.ops import batchnorm, cond_batchnorm, layernorm
 from tflib.ops.activations import relu
 from tflib.ops.conv2d import Conv2D
@@ -168,17 +168,17 @@ def discriminator(cfg, images):
             shortcut = MeanPoolConv('Discriminator.1.Shortcut', cfg['CHANNELS'], dim, 1, x,
                                     he_init=False)
             y = relu(Conv2D('Discriminator.1.Conv1', cfg['CHANNELS'], dim, 3, x))
-            x = shortcut + ConvMeanPool('Discriminator.1.Conv2', dim, dim, 3, y)
-            x = block('Discriminator.2', dim, dim, x, resample='down')
-            x = block('Discriminator.3', dim, dim, x)
-            x = block('Discriminator.4', dim, dim, x)
+            x = critic_feature(shortcut + ConvMeanPool('Discriminator.1.Conv2', dim, dim, 3, y))
+            x = critic_feature(block('Discriminator.2', dim, dim, x, resample='down'))
+            x = critic_feature(block('Discriminator.3', dim, dim, x))
+            x = critic_feature(block('Discriminator.4', dim, dim, x))
             features = tf.reduce_mean(relu(x), axis=layout.spatial_axes())
         else:
             x = Conv2D('Discriminator.Input', cfg['CHANNELS'], dim, 3, x, he_init=False)
             dims = [dim, 2 * dim, 4 * dim, 8 * dim, 8 * dim]
             for i, (input_dim, output_dim) in enumerate(zip(dims, dims[1:])):
-                x = block('Discriminator.Res{}'.format(i + 1), input_dim, output_dim, x,
-                          resample='down')
+                x = critic_feature(block('Discriminator.Res{}'.format(i + 1), input_dim,
+                                         output_dim, x, resample='down'))
             features = layout.flatten_nchw(x)
         n_features = int(features.shape[1])
         scores = tf.reshape(Linear('Discriminator.Output', n_features, 1, features), [-1])

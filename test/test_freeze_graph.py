@@ -117,7 +117,7 @@ def test_a_bare_checkpoint_is_described_by_a_preset(run_dir, tmp_path, capsys):
     code = freeze_graph.main(['--ckpt', prefix, '--output', str(tmp_path / 'G.pb'), '--preset',
                               'quickstart'])
     assert code == 2
-    assert 'does not fit this generator' in capsys.readouterr().err
+    assert 'does not fit this network' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('flags,message', [

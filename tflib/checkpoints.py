@@ -34,8 +34,13 @@ def save(session, saver, directory, step, meta):
     ckpt_dir = os.path.join(directory, 'checkpoints')
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
-    path = saver.save(session, os.path.join(ckpt_dir, PREFIX), global_step=step,
-                      write_meta_graph=False)
+    try:
+        path = saver.save(session, os.path.join(ckpt_dir, PREFIX), global_step=step,
+                          write_meta_graph=False)
+    except (tf.errors.OpError, ValueError) as error:
+        raise CheckpointError('{}: cannot write the step-{} checkpoint ({}); the last complete '
+                              'one stays in meta.json'.format(ckpt_dir, step,
+                                                              getattr(error, 'message', error)))
     meta = dict(meta, step=int(step), checkpoint=os.path.relpath(path, directory),
                 tf_version=TF_VERSION, saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
     files.write_json(os.path.join(directory, META), meta)

@@ -11,9 +11,13 @@ def _umask():
 
 
 def write_atomic(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``."""
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``;
+    ``path`` is untouched when that fails (an OSError naming it: a full disk, say)."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, path)
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
@@ -21,9 +25,11 @@ def write_atomic(path, write):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError):
+            raise OSError(error.errno, error.strerror, path)
         raise
 
 

@@ -2,7 +2,7 @@
 and the train ops a model builds from its two step functions."""
 import collections
 
-from tflib import params
+from tflib import layout, params
 from tflib.compat import tf
 
 GANGraph = collections.namedtuple('GANGraph', [
@@ -30,6 +30,7 @@ Phase = collections.namedtuple('Phase', [
 
 _SALTS = 16  # distinct random draws one train step may make
 DRAWS_COLLECTION = 'ganzoo_random_draws'
+FEATURES_COLLECTION = 'ganzoo_critic_features'
 
 # gate_gradients for every model's minimize(). GATE_GRAPH computes all of a step's gradients
 # before any update: a ref variable's reads alias its buffer, so with GATE_NONE an update could
@@ -37,6 +38,23 @@ DRAWS_COLLECTION = 'ganzoo_random_draws'
 # 2 lr). Unlike the default GATE_OP, it does not make each op compute all its input gradients,
 # so a generator step skips the critic's unused weight gradients (13% of its FLOPs).
 GATE_GRADIENTS = tf.train.Optimizer.GATE_GRAPH
+
+
+def critic_feature(x):
+    """Mark a critic layer's activation (current layout) as a feature for the DCGAN paper's
+    representation test (tflib/metrics/representation.py); returns ``x``."""
+    tf.add_to_collection(FEATURES_COLLECTION, layout.to_nhwc(x))
+    return x
+
+
+def critic_features():
+    """The NHWC activations critics of this graph marked, in the order they were built."""
+    return tf.get_collection(FEATURES_COLLECTION)
+
+
+def all_finite(variables):
+    """A boolean scalar: no NaN or Inf in any of ``variables``."""
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables]))
 
 
 def carried_state():

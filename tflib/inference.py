@@ -1,4 +1,4 @@
-"""Generators rebuilt from a checkpoint alone, for scoring and export.
+"""Generators (and critics) rebuilt from a checkpoint alone, for scoring and export.
 
 Our runs carry their model and settings in ``meta.json``; a bare checkpoint (the authors'
 ``wgan-gp.model``) is described by a preset and ``--KEY VALUE`` overrides instead. The inference
@@ -73,11 +73,11 @@ def generator_graph(model, cfg, batch=None, bn_mode='batch'):
     return inputs, tf.identity(images, name='images')
 
 
-def restore_generator(session, prefix):
-    """Load the generator graph's variables (its params; PGAN's also the step its fade-in
-    reads); every one must be in the checkpoint with its shape."""
+def restore_graph(session, prefix):
+    """Load every variable of the session's graph, a generator (PGAN's: also the step its
+    fade-in reads) or a critic; each must be in the checkpoint with its shape."""
     report = checkpoints.restore(session, prefix, tf.global_variables())
     problems = report['missing'] + report['mismatched']
     if problems:
-        raise checkpoints.CheckpointError('{}: does not fit this generator ({}{})'.format(
+        raise checkpoints.CheckpointError('{}: does not fit this network ({}{})'.format(
             prefix, ', '.join(problems[:3]), ', ...' if len(problems) > 3 else ''))

@@ -28,21 +28,27 @@ def to_pixels(images):
     return np.repeat(pixels, 3, axis=3) if pixels.shape[3] == 1 else pixels
 
 
+def read_graph_def(path, what='classifier graph'):
+    """The GraphDef of a frozen .pb, or a ScorerError naming the file."""
+    if not os.path.isfile(path):
+        raise ScorerError('{}: no such {} (a frozen .pb)'.format(path, what))
+    graph_def = tf.GraphDef()
+    try:
+        with open(path, 'rb') as f:
+            graph_def.ParseFromString(f.read())
+    except Exception as error:  # protobuf's DecodeError and friends
+        raise ScorerError('{}: not a frozen TensorFlow graph ({})'.format(
+            path, type(error).__name__))
+    if not graph_def.node:  # older protobufs parse some garbage as an empty message
+        raise ScorerError('{}: not a frozen TensorFlow graph (no nodes)'.format(path))
+    return graph_def
+
+
 class FrozenClassifier(object):
 
     def __init__(self, path, input=INCEPTION['input'], features=INCEPTION['features'],
                  logits=INCEPTION['logits'], batch_size=100):
-        if not os.path.isfile(path):
-            raise ScorerError('{}: no such classifier graph (a frozen .pb)'.format(path))
-        graph_def = tf.GraphDef()
-        try:
-            with open(path, 'rb') as f:
-                graph_def.ParseFromString(f.read())
-        except Exception as error:  # protobuf's DecodeError and friends
-            raise ScorerError('{}: not a frozen TensorFlow graph ({})'.format(
-                path, type(error).__name__))
-        if not graph_def.node:  # older protobufs parse some garbage as an empty message
-            raise ScorerError('{}: not a frozen TensorFlow graph (no nodes)'.format(path))
+        graph_def = read_graph_def(path)
         self.path, self.batch_size = path, batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():

@@ -1,0 +1,192 @@
+"""The flagship paper's transfer effect (Wang et al., ECCV 2018) on the built-in MNIST digits.
+
+A source GAN learns digits 0-4; then digits 5-9 are learned from 100, 500 and all their
+training images, from scratch and from the source's weights (--finetune_from), with the same
+iterations and seed; and the paper's conditional case: a conditional (AC-GAN) model started from
+the unconditional source (--finetune_uncond_to_cond) against one from scratch. Every run is
+scored at fixed iterations by FID and Inception Score with the built-in digit classifier,
+against all of the digits 5-9.
+
+    python bench/transfer_experiment.py [--out output/transfer_experiment] [--quick]
+
+Writes transfer.md (the table), transfer.png (FID against iterations) and transfer.json.
+The full experiment takes about 40 minutes on 2 cores; --quick (tiny networks, a few steps)
+checks the pipeline in about a minute and shows nothing about the effect.
+"""
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import datasets  # noqa: E402
+import gan_eval  # noqa: E402
+import gan_train  # noqa: E402
+from tflib import files, logs  # noqa: E402
+from tflib.metrics import classifier, scores  # noqa: E402
+
+SOURCE, TARGET = '0,1,2,3,4', '5,6,7,8,9'
+FULL = dict(source_iters=2000, target_iters=1500, eval_every=250, n_eval=2000,
+            sizes=(100, 500, 0), conditional_size=500, width=[])
+QUICK = dict(source_iters=4, target_iters=4, eval_every=2, n_eval=100, sizes=(100, 0),
+             conditional_size=100, width=['--DIM_G', '8', '--DIM_D', '8'])
+UNCONDITIONAL = ['--CONDITIONAL', 'false', '--ACGAN', 'false']
+
+
+def size_name(size):
+    return 'all' if size == 0 else str(size)
+
+
+def train(out, name, iters, every, flags, log):
+    """One gan_train.py run (quickstart settings, no time limit), its output in out/name."""
+    run_dir = os.path.join(out, name)
+    argv = ['--preset', 'quickstart', '--output_path', run_dir, '--ITERS', str(iters),
+            '--CHECKPOINT_STEP', str(every), '--keep_checkpoints', '1000', '--LOG_STEP',
+            str(every), '--SAVE_SAMPLES_STEP', str(every), '--MAX_MINUTES', '0',
+            '--EXPORT_AT_END', 'false'] + flags
+    with open(os.path.join(out, name + '.log'), 'w') as f, contextlib.redirect_stdout(f):
+        code = gan_train.main(argv)
+    if code:
+        raise SystemExit('{} failed (exit {}); see {}.log'.format(name, code,
+                                                                 os.path.join(out, name)))
+    log.append(run_dir)
+    return run_dir
+
+
+class Scorer(object):
+    """FID and IS of a checkpoint's samples with the digit classifier, against digits 5-9."""
+
+    def __init__(self, n):
+        self.n = n
+        self.model = classifier.FrozenClassifier(gan_eval.DIGIT_CLASSIFIER, batch_size=100)
+        real = []
+        for split in ('train', 'test'):
+            source = datasets.base.select(datasets.get('mnist_builtin')('', 32, 3, split),
+                                          [int(c) for c in TARGET.split(',')])
+            real.append(source.read(np.arange(len(source)))[0].astype(np.float32))
+        self.mu, self.sigma = scores.statistics(self.model.run(np.concatenate(real))[0])
+
+    def __call__(self, prefix):
+        sampler = gan_eval.Sampler(prefix)
+        generated = sampler.sample(self.n, 100)
+        sampler.session.close()
+        features, probs = self.model.run(classifier.to_pixels(generated))
+        mu, sigma = scores.statistics(features)
+        return {'fid': float(scores.frechet_distance(mu, sigma, self.mu, self.sigma)),
+                'is': float(scores.inception_score(probs)[0])}
+
+
+def conditions(setting):
+    """(name, label, flags, from source, uncond -> cond) per target run."""
+    runs = []
+    for size in setting['sizes']:
+        data = ['--classes', TARGET, '--max_images', str(size)]
+        for transfer in (False, True):
+            runs.append(('{}_{}'.format('transfer' if transfer else 'scratch', size_name(size)),
+                         '{} images, {}'.format(size_name(size), 'transfer' if transfer
+                                                else 'scratch'),
+                         UNCONDITIONAL + data, transfer, False))
+    size = setting['conditional_size']
+    data = ['--classes', TARGET, '--max_images', str(size), '--N_CLASSES', '5']
+    runs.append(('cond_scratch_{}'.format(size), '{} images, conditional, scratch'.format(size),
+                 data, False, False))
+    runs.append(('cond_transfer_{}'.format(size),
+                 '{} images, conditional from unconditional'.format(size), data, True, True))
+    return runs
+
+
+def table(results, steps):
+    lines = ['| run | ' + ' | '.join('FID @{}'.format(s) for s in steps) + ' | IS @{} |'.format(
+        steps[-1]), '|' + ' --- |' * (len(steps) + 2)]
+    for label, points in results.items():
+        by_step = {p['step']: p for p in points}
+        cells = ['{:.1f}'.format(by_step[s]['fid']) if s in by_step else '-' for s in steps]
+        lines.append('| {} | {} | {:.2f} |'.format(label, ' | '.join(cells),
+                                                  by_step[steps[-1]]['is']))
+    return '\n'.join(lines) + '\n'
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+    groups = sorted({label.split(',')[0] + (', cond.' if 'conditional' in label else '')
+                     for label in results}, key=lambda g: (('cond' in g), len(g), g))
+    figure, axes = pyplot.subplots(1, len(groups), figsize=(3.2 * len(groups), 3), dpi=100,
+                                   sharey=True)
+    for axis, group in zip(np.atleast_1d(axes), groups):
+        for label, points in results.items():
+            key = label.split(',')[0] + (', cond.' if 'conditional' in label else '')
+            if key != group:
+                continue
+            transfer = 'transfer' in label or 'from unconditional' in label
+            axis.plot([p['step'] for p in points], [p['fid'] for p in points],
+                      '-o' if transfer else '--s', markersize=3,
+                      label='from source' if transfer else 'from scratch')
+        axis.set_title(group.replace('images', 'target images'), fontsize='small')
+        axis.set_xlabel('generator step')
+        axis.grid(alpha=.3)
+    np.atleast_1d(axes)[0].set_ylabel('FID vs digits 5-9 (lower is better)')
+    np.atleast_1d(axes)[0].legend(fontsize='small')
+    figure.tight_layout()
+    files.write_atomic(path, lambda f: figure.savefig(f, format='png'))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', default='output/transfer_experiment')
+    parser.add_argument('--quick', action='store_true', help='check the pipeline in a minute')
+    args = parser.parse_args(argv)
+    setting = QUICK if args.quick else FULL
+    if not os.path.isdir(args.out):
+        os.makedirs(args.out)
+    started, runs = time.time(), []
+    score = Scorer(setting['n_eval'])
+    common = setting['width'] + ['--seed', '0']
+    total = 1 + len(conditions(setting))
+    print('[1/{}] source: digits {}, {} steps'.format(total, SOURCE, setting['source_iters']),
+          flush=True)
+    source = train(args.out, 'source', setting['source_iters'], setting['source_iters'],
+                   common + UNCONDITIONAL + ['--classes', SOURCE], runs)
+    source_ckpt = os.path.join(source, 'checkpoints',
+                               'model.ckpt-{}'.format(setting['source_iters']))
+    at_start = score(source_ckpt)
+    print('      the source model on digits 5-9: FID {:.1f}, IS {:.2f}'.format(
+        at_start['fid'], at_start['is']), flush=True)
+    steps = list(range(setting['eval_every'], setting['target_iters'] + 1,
+                       setting['eval_every']))
+    results = {}
+    for number, (name, label, flags, transfer, to_cond) in enumerate(conditions(setting), 2):
+        extra = ['--finetune_from', source_ckpt] if transfer else []
+        extra += ['--finetune_uncond_to_cond', 'true'] if to_cond else []
+        run_dir = train(args.out, name, setting['target_iters'], setting['eval_every'],
+                        common + flags + extra, runs)
+        points = [dict(step=s, **score(os.path.join(run_dir, 'checkpoints',
+                                                     'model.ckpt-{}'.format(s))))
+                  for s in steps]
+        if transfer and not to_cond:
+            points.insert(0, dict(step=0, **at_start))
+        results[label] = points
+        elapsed = time.time() - started
+        print('[{}/{}] {}: FID {} (elapsed {}, eta {})'.format(
+            number, total, label, ' '.join('{:.1f}'.format(p['fid']) for p in points),
+            logs.format_duration(elapsed),
+            logs.format_duration(elapsed / number * (total - number))), flush=True)
+    text = table(results, [0] + steps)
+    files.write_atomic(os.path.join(args.out, 'transfer.md'), lambda f: f.write(
+        text.encode('utf-8')))
+    files.write_json(os.path.join(args.out, 'transfer.json'), {
+        'setting': setting, 'source_on_target': at_start, 'results': results,
+        'minutes': (time.time() - started) / 60.})
+    plot(results, os.path.join(args.out, 'transfer.png'))
+    print(text)
+    print('wrote {} (transfer.md, transfer.png, transfer.json) in {}'.format(
+        args.out, logs.format_duration(time.time() - started)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,38 @@
+"""bench/transfer_experiment.py --quick: the whole pipeline (source run, fine-tuned and scratch
+runs on limited data, the conditional-from-unconditional case, scores, table, plot)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_quick_transfer_experiment_writes_its_table_and_plot(tmp_path):
+    out = tmp_path / 'experiment'
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'transfer_experiment.py'),
+                             '--quick', '--out', str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads((out / 'transfer.json').read_text())
+    assert sorted(report['results']) == sorted([
+        '100 images, scratch', '100 images, transfer', 'all images, scratch',
+        'all images, transfer', '100 images, conditional, scratch',
+        '100 images, conditional from unconditional'])
+    for label, points in report['results'].items():
+        assert [p['step'] for p in points] == ([0, 2, 4] if label.endswith(', transfer')
+                                              else [2, 4]), label
+        assert all(np.isfinite(p['fid']) and 1. <= p['is'] <= 10. for p in points)
+    # A fine-tuned run starts from the source: its step-0 point is the source's score.
+    assert report['results']['100 images, transfer'][0]['fid'] == \
+        report['source_on_target']['fid']
+    table = (out / 'transfer.md').read_text().splitlines()
+    assert table[0].startswith('| run | FID @0 | FID @2 | FID @4 | IS @4 |') and len(table) == 8
+    assert (out / 'transfer.png').read_bytes()[:4] == b'\x89PNG'
+    log = (out / 'transfer_100.log').read_text()
+    assert 'training on 100 images of classes 5,6,7,8,9' in log
+    assert 'fine-tuning from' in log and 'restored' in log
+    cond = (out / 'cond_transfer_100.log').read_text()
+    assert 'tiled unconditional -> conditional' in cond

@@ -224,12 +224,12 @@ def test_bad_folders(tmp_path):
         datasets.get('folder')(str(tmp_path / 'nowhere'), 8, 3)
     write_image(tmp_path / 'imgs' / 'good.png')
     (tmp_path / 'imgs' / 'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 truncated jpeg')
-    (tmp_path / 'imgs' / 'zero.png').write_bytes(b'')
     source = datasets.get('folder')(str(tmp_path / 'imgs'), 8, 3)
     with pytest.raises(DataError, match='broken.jpg: not a readable image'):
         source.read([0])
-    with pytest.raises(DataError, match='zero.png: not a readable image'):
-        source.read([2])
+    (tmp_path / 'imgs' / 'zero.png').write_bytes(b'')  # refused as soon as the folder opens
+    with pytest.raises(DataError, match='zero.png: an empty file'):
+        datasets.get('folder')(str(tmp_path / 'imgs'), 8, 3)
 
 
 def test_bad_lmdb(tmp_path):

@@ -49,10 +49,10 @@ def test_linear_svm_separates_separable_features():
 
 def test_representation_end_to_end_and_the_trained_critic_wins(tmp_path, capsys):
     """800 DCGAN steps on the built-in digits (critic 32-64-128 maps, about 40 s), then
-    gan_eval.py --representation with 300 labels. When written: trained 87.8% against 85.3%
-    untrained on TF 2.21, 88.0 / 86.1 on TF 1.15. With more labels the untrained critic's random
-    features catch up on digits (4,000 labels: 96.5 / 96.9 and 96.3 / 95.4); at width 8 or
-    600 steps the critic wins the game outright and its features are no better than random."""
+    gan_eval.py --representation with 300 labels. When written: trained 86.3% against 85.0%
+    untrained on TF 2.21, 88.3 / 86.4 on TF 1.15. With all 4,000 labels the untrained critic's
+    random features caught up on digits in one of the two TFs; at width 8 and 600 steps the
+    critic won the game outright and its features were no better than random."""
     run = str(tmp_path / 'dcgan')
     assert gan_train.main(TINY_DCGAN + ['--ITERS', '800', '--output_path', run]) == 0
     capsys.readouterr()

@@ -34,7 +34,7 @@ def linear_accuracy(train_x, train_y, test_x, test_y, seed=0):
 
     def fit(x, y, c):
         scaler = StandardScaler().fit(x)
-        svm = LinearSVC(C=c, dual=True, max_iter=5000, random_state=seed).fit(
+        svm = LinearSVC(C=c, dual=True, tol=1e-3, max_iter=1000, random_state=seed).fit(
             scaler.transform(x), y)
         return lambda z: svm.predict(scaler.transform(z))
 

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import machine  # noqa: E402
 import datasets  # noqa: E402
 import gan_eval  # noqa: E402
 import gan_train  # noqa: E402
@@ -159,7 +160,7 @@ def main(argv=None):
         at_start['fid'], at_start['is']), flush=True)
     steps = list(range(setting['eval_every'], setting['target_iters'] + 1,
                        setting['eval_every']))
-    results = {}
+    results, finals = {}, {}
     for number, (name, label, flags, transfer, to_cond) in enumerate(conditions(setting), 2):
         extra = ['--finetune_from', source_ckpt] if transfer else []
         extra += ['--finetune_uncond_to_cond', 'true'] if to_cond else []
@@ -171,6 +172,7 @@ def main(argv=None):
         if transfer and not to_cond:
             points.insert(0, dict(step=0, **at_start))
         results[label] = points
+        finals['fid_' + name] = points[-1]['fid']
         elapsed = time.time() - started
         print('[{}/{}] {}: FID {} (elapsed {}, eta {})'.format(
             number, total, label, ' '.join('{:.1f}'.format(p['fid']) for p in points),
@@ -186,6 +188,7 @@ def main(argv=None):
     print(text)
     print('wrote {} (transfer.md, transfer.png, transfer.json) in {}'.format(
         args.out, logs.format_duration(time.time() - started)))
+    machine.result(minutes=(time.time() - started) / 60., **finals)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,8 @@ def test_quick_transfer_experiment_writes_its_table_and_plot(tmp_path):
     # A fine-tuned run starts from the source: its step-0 point is the source's score.
     assert report['results']['100 images, transfer'][0]['fid'] == \
         report['source_on_target']['fid']
+    last = result.stdout.splitlines()[-1].split()
+    assert last[0] == 'RESULT' and 'fid_transfer_100' in [p.split('=')[0] for p in last]
     table = (out / 'transfer.md').read_text().splitlines()
     assert table[0].startswith('| run | FID @0 | FID @2 | FID @4 | IS @4 |') and len(table) == 8
     assert (out / 'transfer.png').read_bytes()[:4] == b'\x89PNG'

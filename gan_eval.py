@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 import datasets
+import models
 from tflib import checkpoints, cli, files, images, inference
 from tflib import gan as gan_lib
 from tflib.compat import tf
@@ -235,11 +236,11 @@ def critic_features(model, cfg, source, batch, prefix=None, seed=0):
                                              cfg['CHANNELS']])
         if 'labels' in inspect.signature(model.discriminator).parameters:
             raise ConfigError('--representation needs a critic that sees images alone; the '
-                              '{} critic also takes labels'.format(cfg_name(model)))
+                              '{} critic also takes labels'.format(models.name(model)))
         model.discriminator(cfg, images)
         if not gan_lib.critic_features():
             raise ConfigError('--representation: the {} critic marks no feature layers'.format(
-                cfg_name(model)))
+                models.name(model)))
         features = representation.pooled(gan_lib.critic_features())
         session.run(tf.global_variables_initializer())
         if prefix:
@@ -249,10 +250,6 @@ def critic_features(model, cfg, source, batch, prefix=None, seed=0):
             pixels, _ = source.read(np.arange(start, min(start + batch, len(source))))
             out.append(session.run(features, {images: pixels / 127.5 - 1.}))
     return np.concatenate(out)
-
-
-def cfg_name(model):
-    return model.__name__.split('.')[-1]
 
 
 def representation_test(args, flags):
@@ -267,16 +264,13 @@ def representation_test(args, flags):
     if args.representation_labels:
         train = datasets.base.select(train, limit=args.representation_labels)
     labels = [source.read(np.arange(len(source)))[1] for source in (train, test)]
-    results = {}
     for name, source_prefix in (('trained', prefix), ('untrained', None)):
         train_x, test_x = [critic_features(model, cfg, source, args.batch, source_prefix)
                            for source in (train, test)]
         accuracy, c = representation.linear_accuracy(train_x, labels[0], test_x, labels[1])
-        results[name] = accuracy
         print('representation, {} critic: {:.2%} test accuracy (linear SVM, C {:g}, {} '
               'features, {} train / {} test images)'.format(name, accuracy, c, train_x.shape[1],
                                                              len(train), len(test)))
-    return results
 
 
 def run(args, flags):

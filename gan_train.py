@@ -109,7 +109,7 @@ def settings(argv):
 def check_resumable(meta, model, model_cfg, output_path):
     """A run directory resumes only with its own model and architecture; other changed
     settings (LR, ITERS, batch size, ...) are allowed and listed."""
-    name = model.__name__.split('.')[-1]
+    name = models.name(model)
     if meta['model'] != name:
         raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
             output_path, meta['model'], name))
@@ -304,7 +304,7 @@ def train_phase(job, phase, start, last):
         if broadcast is not None:
             gan.step.load(start, session)
             session.run(broadcast)
-        run = Run(session, gan, saver, samples, cfg, job.model_cfg, job.dev, start > 0,
+        run = Run(session, gan, saver, samples, cfg, job.model_cfg, job.dev,
                   phase_cfg['batch_size'], cluster.is_chief, finite)
         run.loop(job.stop, phase.end, job.deadline, vote)
         ended_here = last or run.step < phase.end
@@ -355,7 +355,7 @@ def finetune_summary(report):
 class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
-    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, resumed, batch_size,
+    def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, batch_size,
                  chief=True, finite=None):
         self.session, self.gan, self.saver = session, gan, saver
         self.batch_size, self.chief, self.finite = batch_size, chief, finite
@@ -367,8 +367,8 @@ class Run(object):
                      'data_format': model_cfg['data_format'], 'device': dev}
         self.history = self.writer = None
         if chief:
-            self.history = logs.History(os.path.join(self.out, 'log.csv'),
-                                        self.step if resumed else -1)
+            # Rows past the step this run starts from belong to a lost future: they go.
+            self.history = logs.History(os.path.join(self.out, 'log.csv'), self.step)
             self.writer = tf.summary.FileWriter(os.path.join(self.out, 'tensorboard'))
         print('training {} from step {} to {} on {} ({}), output in {}'.format(
             cfg['preset'], self.step, model_cfg['ITERS'], dev, model_cfg['data_format'],
@@ -458,13 +458,12 @@ class Run(object):
                 progress.clear()
                 self.log(values, elapsed / interval_steps, critic_images / elapsed,
                          progress.eta(self.step))
-                self.check_finite(values)
                 interval_start, interval_steps, critic_images = time.time(), 0, 0
             out_of_time = deadline is not None and time.time() > deadline
             halt = bool(stop.signal) or out_of_time
             if vote is not None:
                 halt = bool(self.session.run(vote[1], {vote[0]: int(halt)}))
-            self.save(self.step == end or halt)
+            self.save(self.step == end or halt, values if log_now else None)
             progress.update(self.step)
             if halt:
                 progress.clear()
@@ -474,15 +473,16 @@ class Run(object):
                 break
         progress.clear()
 
-    def save(self, finishing):
+    def save(self, finishing, logged=None):
         """What the run leaves after this step: grids, checkpoints, scores when due (rank 0);
-        never from non-finite weights (every rank checks, so all stop together)."""
+        never from non-finite weights, checked on these and on log steps (``logged``: the
+        values just logged) by every rank, so all stop together."""
         cfg = self.cfg
         due = [self.step % cfg['SAVE_SAMPLES_STEP'] == 0 or finishing,
                self.step % cfg['CHECKPOINT_STEP'] == 0 or finishing,
                cfg['INCEPTION_FREQUENCY'] and self.step % cfg['INCEPTION_FREQUENCY'] == 0]
-        if any(due):
-            self.check_finite()
+        if any(due) or logged is not None:
+            self.check_finite(logged)
         if not self.chief:
             return
         if due[0]:

@@ -42,7 +42,7 @@ def size_name(size):
     return 'all' if size == 0 else str(size)
 
 
-def train(out, name, iters, every, flags, log):
+def train(out, name, iters, every, flags):
     """One gan_train.py run (quickstart settings, no time limit), its output in out/name."""
     run_dir = os.path.join(out, name)
     argv = ['--preset', 'quickstart', '--output_path', run_dir, '--ITERS', str(iters),
@@ -54,7 +54,6 @@ def train(out, name, iters, every, flags, log):
     if code:
         raise SystemExit('{} failed (exit {}); see {}.log'.format(name, code,
                                                                  os.path.join(out, name)))
-    log.append(run_dir)
     return run_dir
 
 
@@ -145,14 +144,14 @@ def main(argv=None):
     setting = QUICK if args.quick else FULL
     if not os.path.isdir(args.out):
         os.makedirs(args.out)
-    started, runs = time.time(), []
+    started = time.time()
     score = Scorer(setting['n_eval'])
     common = setting['width'] + ['--seed', '0']
     total = 1 + len(conditions(setting))
     print('[1/{}] source: digits {}, {} steps'.format(total, SOURCE, setting['source_iters']),
           flush=True)
     source = train(args.out, 'source', setting['source_iters'], setting['source_iters'],
-                   common + UNCONDITIONAL + ['--classes', SOURCE], runs)
+                   common + UNCONDITIONAL + ['--classes', SOURCE])
     source_ckpt = os.path.join(source, 'checkpoints',
                                'model.ckpt-{}'.format(setting['source_iters']))
     at_start = score(source_ckpt)
@@ -165,7 +164,7 @@ def main(argv=None):
         extra = ['--finetune_from', source_ckpt] if transfer else []
         extra += ['--finetune_uncond_to_cond', 'true'] if to_cond else []
         run_dir = train(args.out, name, setting['target_iters'], setting['eval_every'],
-                        common + flags + extra, runs)
+                        common + flags + extra)
         points = [dict(step=s, **score(os.path.join(run_dir, 'checkpoints',
                                                      'model.ckpt-{}'.format(s))))
                   for s in steps]

@@ -18,6 +18,11 @@ def get(name):
     return importlib.import_module('models.' + name)
 
 
+def name(model):
+    """A model module's name in NAMES."""
+    return model.__name__.split('.')[-1]
+
+
 def learning_rates(model):
     """The settings data-parallel learning-rate scaling multiplies."""
     return getattr(model, 'LEARNING_RATES', ('LR',))
@@ -33,5 +38,6 @@ def phases(model, cfg):
 def phase_config(model, cfg, step):
     """The config of the graph that wrote a checkpoint at ``step``: the phase it was in
     (a phase's last checkpoint is at its end step)."""
-    phase = next((p for p in phases(model, cfg) if step <= p.end), phases(model, cfg)[-1])
+    schedule = phases(model, cfg)
+    phase = next((p for p in schedule if step <= p.end), schedule[-1])
     return dict(cfg, **phase.settings)

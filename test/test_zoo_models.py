@@ -11,6 +11,7 @@ import datasets.base
 import freeze_graph
 import gan_eval
 import gan_train
+import models
 from conftest import new_session
 from models import cgan, dcgan, wgan
 from tflib import gan as gan_lib
@@ -177,7 +178,7 @@ def test_train_resume_score_and_freeze(tmp_path, capsys, name):
     text = capsys.readouterr().out
     assert 'resuming' in text and 'step: 3/3' in text
     meta = json.load(open(tmp_path / 'run' / 'meta.json'))
-    assert meta['model'] == model.__name__.split('.')[-1] and meta['step'] == 3
+    assert meta['model'] == models.name(model) and meta['step'] == 3
     parzen = ['--parzen', '--parzen_validation', '300'] if model is cgan else []
     assert gan_eval.main(['--ckpt', out, '--n', '200', '--output_dir',
                           str(tmp_path / 'eval')] + parzen) == 0

@@ -62,6 +62,16 @@ TRAIN_DEFAULTS = {
     'finetune_from': '',              # checkpoint whose model weights start a new run
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes
     'fused_step': True,               # a generator iteration in one session call (tflib/gan.py)
+    'iterations_per_loop': 1,         # NPU: iterations per session call, sunk to the device
+    # Ascend's debugging switches (the ModelZoo template's); paths default under output_path.
+    'over_dump': False,               # dump the operators that overflow
+    'over_dump_path': '',
+    'data_dump_flag': False,          # dump operator data at data_dump_step
+    'data_dump_step': '10',           # e.g. 10, 0|5|10, 0-5
+    'data_dump_path': '',
+    'profiling': False,               # Ascend profiler (training and task traces, AI CPU)
+    'profiling_dump_path': '',
+    'autotune': False,                # tune operators (RL, GA) while compiling
     'debug': False,                   # tracebacks instead of one-line errors
 }
 class Diverged(RuntimeError):
@@ -104,6 +114,80 @@ def settings(argv):
         cfg['EPOCHS'] = 0.  # an explicit --ITERS outranks a preset's epochs
     cfg['model'] = model_name
     return model, cfg, set(preset_cfg) | set(overrides)
+
+
+LOOP_ALIGNED = ('LOG_STEP', 'SAVE_SAMPLES_STEP', 'CHECKPOINT_STEP', 'INCEPTION_FREQUENCY')
+
+
+def align_to_loops(cfg, model_cfg):
+    """With --iterations_per_loop K, logs, grids, checkpoints, scores and the end land on loop
+    boundaries: those settings and ITERS are rounded up to multiples of K, and said so."""
+    loops = cfg['iterations_per_loop']
+    if loops < 1:
+        raise ConfigError('--iterations_per_loop must be at least 1, got {}'.format(loops))
+    rounded = []
+    for values, key in [(cfg, k) for k in LOOP_ALIGNED] + [(model_cfg, 'ITERS')]:
+        aligned = -(-values[key] // loops) * loops
+        if aligned != values[key]:
+            rounded.append('{} {} -> {}'.format(key, values[key], aligned))
+            values[key] = cfg[key] = aligned
+    if rounded:
+        print('--iterations_per_loop {}: rounded up to multiples: {}'.format(
+            loops, ', '.join(rounded)))
+
+
+def check_loops(cfg, step, schedule, dev, critic_steps):
+    """Loops of K iterations fit the run: it starts, and its phases start and end, on a
+    multiple of K; on an NPU, whose device loop repeats the fused op, every iteration also
+    has the same critic steps."""
+    loops = cfg['iterations_per_loop']
+    if loops == 1:
+        return
+    if dev == 'npu' and not cfg['fused_step']:
+        raise ConfigError('--iterations_per_loop {} repeats the fused step on the NPU; it '
+                          'needs --fused_step true'.format(loops))
+    if step % loops:
+        raise ConfigError('--iterations_per_loop {}: the run resumes at step {}, not a multiple;'
+                          ' pass a divisor of {}'.format(loops, step, step))
+    for phase in schedule:
+        if phase.start % loops or phase.end % loops:
+            raise ConfigError('--iterations_per_loop {}: phase {} spans steps {} to {}; pass a '
+                              'divisor of both'.format(loops, phase.name, phase.start, phase.end))
+    if dev == 'npu' and len(set(critic_steps(s) for s in range(step, schedule[-1].end))) > 1:
+        raise ConfigError('--iterations_per_loop {} on an NPU repeats one iteration, but this '
+                          'model varies its critic steps per iteration (wgan: pass '
+                          '--warmup_Diters equal to --Diters)'.format(loops))
+
+
+NPU_SWITCHES = ('over_dump', 'data_dump_flag', 'profiling', 'autotune')
+
+
+def npu_debug(cfg, dev):
+    """Ascend's dump, profiling and tuning switches from the flags, with their folders (by
+    default under --output_path) created: the adapter wants the dump folder to exist. It has
+    one dump folder, so a data dump and an overflow dump share data_dump_path."""
+    switched = [key for key in NPU_SWITCHES if cfg[key]]
+    if dev != 'npu':
+        if switched:
+            print('note: {} only act on an Ascend NPU; ignored on {}'.format(
+                ', '.join('--' + k for k in switched), dev))
+        return device.NO_DEBUG
+
+    def folder(on, key, default):
+        if not on:
+            return ''
+        path = os.path.abspath(cfg[key] or os.path.join(cfg['output_path'], default))
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as error:
+            raise ConfigError('--{} {}: cannot create ({})'.format(key, path, error.strerror))
+        return path
+
+    dump = folder(cfg['data_dump_flag'], 'data_dump_path', 'data_dump') or \
+        folder(cfg['over_dump'], 'over_dump_path', 'overflow_dump')
+    return device.NpuDebug(dump, cfg['data_dump_step'] if cfg['data_dump_flag'] else '',
+                           cfg['over_dump'], folder(cfg['profiling'], 'profiling_dump_path',
+                                                    'profiling'), cfg['autotune'])
 
 
 def check_resumable(meta, model, model_cfg, output_path):
@@ -160,16 +244,18 @@ def parse_classes(text):
 
 
 def sample_op(gan, model_cfg, seed=None):
-    """N_SAMPLES images, labels cycling through the classes: from fixed noise for the grids
-    (``seed``), from fresh noise for scores (no seed)."""
-    noise = None
-    if seed is not None:
+    """N_SAMPLES images, labels cycling through the classes, and their noise: fixed for the
+    grids (``seed``); for scores a placeholder fed with the host's draws, as a device graph
+    wants its random inputs (tf.random_normal has no AI Core kernel on Ascend)."""
+    if seed is None:
+        noise = tf.placeholder(tf.float32, [N_SAMPLES, model_cfg['Z_DIM']], name='score_noise')
+    else:
         noise = tf.constant(np.random.RandomState(seed).randn(
             N_SAMPLES, model_cfg['Z_DIM']).astype('float32'))
     labels = None
     if model_cfg.get('CONDITIONAL'):
         labels = tf.constant(np.arange(N_SAMPLES) % model_cfg['N_CLASSES'], tf.int32)
-    return gan.generator(N_SAMPLES, labels=labels, noise=noise)
+    return gan.generator(N_SAMPLES, labels=labels, noise=noise), noise
 
 
 class Stop(object):
@@ -223,6 +309,7 @@ def train_ranks(model, cfg, explicit, dev, cluster):
             functools.partial(model.critic_steps, model_cfg))
         print('{} epochs of {} images: {} generator steps'.format(
             cfg['EPOCHS'], len(source) * cluster.size, model_cfg['ITERS']))
+    align_to_loops(cfg, model_cfg)
     out = cfg['output_path']
     if cluster.is_chief:
         try:
@@ -241,6 +328,7 @@ def train_ranks(model, cfg, explicit, dev, cluster):
     deadline = time.time() + 60. * cfg['MAX_MINUTES'] if cfg['MAX_MINUTES'] else None
     step = meta['step'] if meta else 0
     schedule = models.phases(model, model_cfg)
+    check_loops(cfg, step, schedule, dev, functools.partial(model.critic_steps, model_cfg))
     trained = step < schedule[-1].end
     if not trained:
         print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
@@ -261,12 +349,15 @@ def train_ranks(model, cfg, explicit, dev, cluster):
             export(out)
 
 
-def train_phase(job, phase, start, last):
-    """Train one phase in its own graph and session from step ``start``; rank 0 restores the
-    run's latest checkpoint (all of it when written inside this phase, the carried state of
-    tflib.gan.carried_state when it ends the last phase) and every rank then takes rank 0's
-    variables. Returns the step reached. With EXPORT_AT_END, the samples are scored when the
-    run ends here (finished, or out of time)."""
+PhaseGraph = collections.namedtuple('PhaseGraph', [
+    'graph', 'gan', 'pipeline', 'samples', 'finite', 'saver', 'loop_op', 'load_loop', 'init',
+    'carried', 'broadcast', 'vote', 'batch_size'])
+
+
+def phase_graph(job, phase, start):
+    """The finalized graph of one phase, from generator step ``start``: the model's train ops
+    on the input pipeline, with the device's optimizer wrapping (and, on NPU with
+    --iterations_per_loop K, the loop op), the sample ops and what the loop runs besides."""
     cfg, cluster = job.cfg, job.cluster
     phase_cfg = dict(job.model_cfg, **phase.settings)
     for key in models.learning_rates(job.model):
@@ -274,39 +365,55 @@ def train_phase(job, phase, start, last):
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(cfg['seed'])
-        next_batch = datasets.batches(job.source, phase_cfg['batch_size'], cfg['seed'] + start,
-                                      cfg['DEQUANTIZE'])
-        gan = job.model.build(phase_cfg, next_batch, seed=cfg['seed'] + cluster.rank,
-                              wrap_optimizer=lambda opt: device.wrap_optimizer(
-                                  distributed.average_gradients(opt, cluster), job.dev,
-                                  cfg['mixed_precision'], cluster.parallel))
+        pipeline = datasets.base.step_inputs(job.source, phase_cfg['batch_size'], cfg['seed'],
+                                             start, phase.start, cfg['DEQUANTIZE'], cluster.rank)
+        gan = job.model.build(phase_cfg, pipeline, lambda opt: device.wrap_optimizer(
+            distributed.average_gradients(opt, cluster), job.dev, cfg['mixed_precision'],
+            cluster.parallel))
         samples = (sample_op(gan, phase_cfg, cfg['seed']), sample_op(gan, phase_cfg))
         finite = gan_lib.all_finite(params.all_params())
         saver = tf.train.Saver(max_to_keep=cfg['keep_checkpoints'])
+        loop_op, load_loop = None, None
+        if job.dev == 'npu':  # after the Saver: its loop variables are no model state
+            loop_op, load_loop = device.loop_op(gan.train_op, cfg['iterations_per_loop'])
         init = tf.global_variables_initializer()
         carried = gan_lib.carried_state()
         broadcast = distributed.broadcast_op(cluster, tf.global_variables())
         vote = distributed.stop_vote(cluster)
     graph.finalize()
+    return PhaseGraph(graph, gan, pipeline, samples, finite, saver, loop_op, load_loop, init,
+                      carried, broadcast, vote, phase_cfg['batch_size'])
 
+
+def train_phase(job, phase, start, last):
+    """Train one phase in its own graph and session from step ``start``; rank 0 restores the
+    run's latest checkpoint (all of it when written inside this phase, the carried state of
+    tflib.gan.carried_state when it ends the last phase) and every rank then takes rank 0's
+    variables. Returns the step reached. With EXPORT_AT_END, the samples are scored when the
+    run ends here (finished, or out of time)."""
+    cfg, cluster = job.cfg, job.cluster
+    built = phase_graph(job, phase, start)
+    gan = built.gan
     config = device.session_config(job.dev, cfg['precision_mode'], cfg['mixed_precision'],
                                    cfg['threads'], cluster.local_rank if cluster.parallel
-                                   else None)
-    with tf.Session(graph=graph, config=config) as session:
-        session.run(init)
+                                   else None, cfg['iterations_per_loop'], npu_debug(cfg, job.dev))
+    with tf.Session(graph=built.graph, config=config) as session:
+        session.run([built.init, built.pipeline.initializer])
+        if built.load_loop is not None:
+            built.load_loop(session)
         meta = checkpoints.read_meta(cfg['output_path']) if cluster.is_chief else None
         if meta:
-            restore_phase(session, meta, phase, carried)
+            restore_phase(session, meta, phase, built.carried)
         elif cluster.is_chief and cfg['finetune_from']:
             report = checkpoints.restore(session, cfg['finetune_from'], params.all_params(),
                                          cfg['finetune_uncond_to_cond'])
             print(finetune_summary(report))
-        if broadcast is not None:
+        if built.broadcast is not None:
             gan.step.load(start, session)
-            session.run(broadcast)
-        run = Run(session, gan, saver, samples, cfg, job.model_cfg, job.dev,
-                  phase_cfg['batch_size'], cluster.is_chief, finite)
-        run.loop(job.stop, phase.end, job.deadline, vote)
+            session.run(built.broadcast)
+        run = Run(session, gan, built.saver, built.samples, cfg, job.model_cfg, job.dev,
+                  built.batch_size, cluster.is_chief, built.finite, built.loop_op)
+        run.loop(job.stop, phase.end, job.deadline, built.vote)
         ended_here = last or run.step < phase.end
         if cluster.is_chief and cfg['EXPORT_AT_END'] and not job.stop.signal and ended_here:
             run.score(final=True)
@@ -356,10 +463,10 @@ class Run(object):
     """A training run in a session: the step loop and what it leaves in output_path."""
 
     def __init__(self, session, gan, saver, samples, cfg, model_cfg, dev, batch_size,
-                 chief=True, finite=None):
-        self.session, self.gan, self.saver = session, gan, saver
+                 chief=True, finite=None, loop_op=None):
+        self.session, self.gan, self.saver, self.loop_op = session, gan, saver, loop_op
         self.batch_size, self.chief, self.finite = batch_size, chief, finite
-        self.grid_samples, self.score_samples = samples
+        (self.grid_samples, _), (self.score_samples, self.score_noise) = samples
         self.classifier = self.progress = None
         self.cfg, self.model_cfg, self.out = cfg, model_cfg, cfg['output_path']
         self.step = int(session.run(gan.step))
@@ -374,21 +481,36 @@ class Run(object):
             cfg['preset'], self.step, model_cfg['ITERS'], dev, model_cfg['data_format'],
             os.path.abspath(self.out)))
 
+    def train_loop(self, iterations, fetch_metrics):
+        """``iterations`` generator iterations: one session call of the NPU's loop op where
+        there is one (``loop_op``), else one iteration at a time; the metrics of the last."""
+        if self.loop_op is not None:
+            self.step += iterations
+            return self.session.run([self.loop_op, self.gan.train_metrics if fetch_metrics
+                                     else {}])[1]
+        for done in range(1, iterations + 1):
+            values = self.train_step(fetch_metrics and done == iterations)
+        return values
+
     def train_step(self, fetch_metrics):
-        """One generator iteration: its critic steps, then the generator step; in one session
-        call where the model's fused op covers this step's critic steps."""
+        """One generator iteration: its critic steps, then the generator step. Fused, one
+        session call per pipeline element (one, unless the iteration has more critic steps
+        than an element holds); step by step, the element is fetched and fed back to each
+        step's op."""
         run, gan = self.session.run, self.gan
-        n_critic = gan.critic_steps(self.step)
-        if self.cfg['fused_step'] and n_critic == gan.fused_critic_steps:
-            _, values = run([gan.train_op, gan.train_metrics if fetch_metrics else {}])
-            self.step += 1
-            return values
-        for _ in range(n_critic - 1):
-            run(gan.disc_train_op)
-        _, values = run([gan.disc_train_op, gan.disc_metrics if fetch_metrics else {}])
-        _, gen_values = run([gan.gen_train_op, gan.gen_metrics if fetch_metrics else {}])
+        blocks = gan.critic_steps(self.step) // gan.fused_critic_steps
         self.step += 1
-        values.update(gen_values)
+        if self.cfg['fused_step']:
+            for _ in range(blocks - 1):
+                run(gan.critic_block_op)
+            return run([gan.train_op, gan.train_metrics if fetch_metrics else {}])[1]
+        for _ in range(blocks):
+            feed = {gan.inputs[k]: v for k, v in run(gan.inputs).items()}
+            for index in range(gan.fused_critic_steps):
+                feed[gan.critic_index] = index
+                values = run([gan.disc_train_op, gan.disc_metrics if fetch_metrics else {}],
+                             feed)[1]
+        values.update(run([gan.gen_train_op, gan.gen_metrics if fetch_metrics else {}], feed)[1])
         return values
 
     def log(self, values, seconds_per_step, fps, eta):
@@ -425,9 +547,11 @@ class Run(object):
         if self.classifier is None:
             self.classifier = classifier.FrozenClassifier(gan_eval.default_classifier(
                 self.cfg['classifier'], self.model_cfg['CHANNELS']))
-        n = self.cfg['N_INCEPTION']
-        generated = np.concatenate([self.session.run(self.score_samples)
-                                    for _ in range(-(-n // N_SAMPLES))])[:n]
+        n, rng = self.cfg['N_INCEPTION'], np.random.default_rng(
+            [self.cfg['seed'] % 2 ** 32, self.step])
+        generated = np.concatenate([self.session.run(self.score_samples, {
+            self.score_noise: rng.standard_normal(self.score_noise.shape.as_list(), np.float32)})
+            for _ in range(-(-n // N_SAMPLES))])[:n]
         mean, std = scores.inception_score(self.classifier.run(
             classifier.to_pixels(generated))[1])
         if final:
@@ -448,11 +572,14 @@ class Run(object):
         cfg, total = self.cfg, self.model_cfg['ITERS']
         progress = self.progress = logs.Progress(total, self.step)
         interval_start, interval_steps, critic_images = time.time(), 0, 0
+        loops = cfg['iterations_per_loop']
         while self.step < end:
-            log_now = (self.step + 1) % cfg['LOG_STEP'] == 0 or self.step + 1 == end
-            critic_images += self.gan.critic_steps(self.step) * self.batch_size
-            values = self.train_step(log_now)
-            interval_steps += 1
+            done = self.step + loops
+            log_now = done % cfg['LOG_STEP'] == 0 or done == end
+            critic_images += sum(self.gan.critic_steps(s) for s in range(self.step, done)) * \
+                self.batch_size
+            values = self.train_loop(loops, log_now)
+            interval_steps += loops
             if log_now:
                 elapsed = time.time() - interval_start
                 progress.clear()

@@ -82,9 +82,9 @@ def build(model, model_cfg, seed):
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(seed)
-        gan = model.build(model_cfg, datasets.base.batches(source, model_cfg['batch_size'], seed),
-                          seed=seed)
-        init = tf.global_variables_initializer()
+        pipeline = datasets.base.step_inputs(source, model_cfg['batch_size'], seed)
+        gan = model.build(model_cfg, pipeline)
+        init = tf.group(tf.global_variables_initializer(), pipeline.initializer)
     graph.finalize()
     return graph, gan, init
 
@@ -92,10 +92,12 @@ def build(model, model_cfg, seed):
 def time_modes(session, gan, n_critic, args):
     """Median seconds per iteration of the fused op and of the step-by-step loop, interleaved
     so that both see the same machine; the losses of one more fused iteration."""
-    def looped():
-        for _ in range(n_critic):
-            session.run(gan.disc_train_op)
-        session.run(gan.gen_train_op)
+    def looped():  # as gan_train's step-by-step loop: the element fetched, fed to each op
+        feed = {gan.inputs[k]: v for k, v in session.run(gan.inputs).items()}
+        for index in range(n_critic):
+            feed[gan.critic_index] = index
+            session.run(gan.disc_train_op, feed)
+        session.run(gan.gen_train_op, feed)
     fused = lambda: session.run(gan.train_op)  # noqa: E731
     for _ in range(args.warmup):
         fused()

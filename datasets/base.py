@@ -1,12 +1,17 @@
 """What every loader provides, and the tf.data pipeline built on it.
 
 A loader is a ``Source``: images as uint8 [H, W, C] at the requested size and channel count,
-labels as int32 (or none), read by index. ``batches`` turns a source into static-shape batches
-of float images in [-1, 1], reshuffled every epoch from a seed.
+labels as int32 (or none), read by index. ``step_inputs`` turns a source into the training
+pipeline: one element per generator iteration (tflib/steps.py), its real batches of float
+images in [-1, 1] drawn from an endless stream reshuffled every epoch from a seed; ``batches``
+into plain static-shape batches.
 """
+import itertools
+
 import numpy as np
 from PIL import Image
 
+from tflib import steps
 from tflib.compat import tf
 
 
@@ -116,32 +121,101 @@ def fit_array(images, size, channels):
                          channels) for im in images])
 
 
-def batches(source, batch_size, seed=0, dequantize=False):
+def batches(source, batch_size, seed=0):
     """``next_batch()``: each call a new (images, labels) pair of tensors that draws the next
-    batch of the endless, per-epoch shuffled stream from ``source``: float32 [B, H, W, C] in
-    [-1, 1] and int32 [B]. With ``dequantize``, uniform noise of one grey level is added, as
-    gan_cifar_resnet.py does (images then lie in [-1, 1))."""
-    n = len(source)
-    if n < batch_size:
-        raise DataError('{}: {} images, fewer than one batch of {}'.format(
-            source.path, n, batch_size))
+    batch of ``BatchStream(source, batch_size, seed)``: float32 [B, H, W, C] in [-1, 1] and
+    int32 [B]."""
+    stream = BatchStream(source, batch_size, seed)
     sample, _ = source.read(np.arange(1))
     shape = (batch_size,) + sample.shape[1:]
 
     def generate():
-        rng = np.random.RandomState(seed)
-        while True:
-            order = rng.permutation(n)
-            for start in range(0, n - batch_size + 1, batch_size):
-                yield source.read(np.sort(order[start:start + batch_size]))
+        for index in itertools.count():
+            yield stream.take(index)
 
     def to_float(images, labels):
-        images = tf.cast(images, tf.float32)
-        if dequantize:
-            return (images + tf.random_uniform(shape)) / 128. - 1., labels
-        return images / 127.5 - 1., labels
+        return tf.cast(images, tf.float32) / 127.5 - 1., labels
 
     dataset = tf.data.Dataset.from_generator(generate, (tf.uint8, tf.int32),
                                              (tf.TensorShape(shape), tf.TensorShape(shape[:1])))
     dataset = dataset.map(to_float).prefetch(4)
     return tf.data.make_one_shot_iterator(dataset).get_next
+
+
+class BatchStream(object):
+    """The real batches of ``source`` in order: epoch ``e`` is the permutation seeded by
+    (``*seeds``, ``e``), cut into batches (the remainder dropped); ``take(b)`` reads batch ``b``
+    of the stream, so a resumed run can go on from where it stopped."""
+
+    def __init__(self, source, batch_size, *seeds):
+        if len(source) < batch_size:
+            raise DataError('{}: {} images, fewer than one batch of {}'.format(
+                source.path, len(source), batch_size))
+        self.source, self.batch_size = source, batch_size
+        self.seeds = [seed % 2 ** 32 for seed in seeds]
+        self.per_epoch = len(source) // batch_size
+        self.epoch, self.order = None, None
+
+    def take(self, index):
+        epoch, start = divmod(index, self.per_epoch)
+        if epoch != self.epoch:
+            rng = np.random.RandomState(self.seeds + [epoch])
+            self.epoch, self.order = epoch, rng.permutation(len(self.source))
+        start *= self.batch_size
+        return self.source.read(np.sort(self.order[start:start + self.batch_size]))
+
+
+class StepInputs(object):
+    """The training pipeline of ``step_inputs``: called with a spec, it returns the element
+    tensors; ``initializer`` then starts its iterator (an initializable one, which Ascend's
+    adapter can sink to the device with loop sinking; a one-shot iterator it cannot)."""
+
+    def __init__(self, make):
+        self.make, self.initializer = make, None
+
+    def __call__(self, spec):
+        iterator = tf.data.make_initializable_iterator(self.make(spec))
+        self.initializer = iterator.initializer
+        return iterator.get_next()
+
+
+def step_inputs(source, batch_size, seed=0, start=0, first=0, dequantize=False, rank=0):
+    """A ``StepInputs`` pipeline: the element tensors (one IteratorGetNext) of the training pipeline
+    for a ``tflib.steps.StepSpec``, from generator step ``start`` of a phase that began at
+    ``first``: real batches continue the phase's stream (seeded by ``seed`` and ``first``) where
+    step ``start`` finds it, and the draws are those of ``tflib.steps.element_rng`` (seed, rank,
+    step, block), so a resumed run reads what an uninterrupted one would. Images are float32 in
+    [-1, 1]; with ``dequantize``, uniform noise of one grey level is added, as gan_cifar_resnet.py
+    does (images then lie in [-1, 1)). Everything is made on the host by numpy."""
+    stream = BatchStream(source, batch_size, seed, first)
+    image_shape = (batch_size,) + source.read(np.arange(1))[0].shape[1:]
+
+    def dataset(spec):
+        fused = spec.fused_critic_steps
+
+        def generate():
+            index = steps.critic_batches(spec, first, start)
+            for step, block in steps.elements(spec, start):
+                rng = steps.element_rng(seed, rank, step, block)
+                reads = [stream.take(index + k) for k in range(fused)]
+                index += fused
+                images = np.stack([r[0] for r in reads]).astype(np.float32)
+                if dequantize:
+                    images = (images + rng.random(images.shape, dtype=np.float32)) / 128. - 1.
+                else:
+                    images = images / 127.5 - 1.
+                element = {'images': images, 'labels': np.stack([r[1] for r in reads])}
+                element.update(steps.draw_element(spec, rng))
+                yield element
+
+        return element_dataset(generate, spec, image_shape).prefetch(2)
+
+    return StepInputs(dataset)
+
+
+def element_dataset(generate, spec, image_shape):
+    """The tf.data dataset of the elements ``generate()`` yields for ``spec``, real batches
+    of ``image_shape`` ([batch, H, W, C])."""
+    dtypes, shapes = steps.element_signature(spec, image_shape)
+    return tf.data.Dataset.from_generator(generate, {k: tf.as_dtype(v) for k, v in dtypes.items()},
+                                          {k: tf.TensorShape(v) for k, v in shapes.items()})

@@ -1,9 +1,10 @@
 """Models by name. Each module has DEFAULTS, ARCHITECTURE (the settings a checkpoint fixes),
-config(**overrides), critic_steps(cfg, step), build(cfg, next_batch, wrap_optimizer, seed) ->
-tflib.gan.GANGraph, its generator / discriminator functions and, optionally, FLAG_ALIASES
-(a seed script's flag names for its settings) and phases(cfg) -> [tflib.gan.Phase] (a model
-that trains in stages, each with its own graph: PGAN's resolutions) and LEARNING_RATES (its
-learning-rate settings, if not 'LR')."""
+config(**overrides), critic_steps(cfg, step), build(cfg, pipeline, wrap_optimizer) ->
+tflib.gan.GANGraph (``pipeline(spec)`` gives the input element of its tflib.steps.StepSpec),
+its generator / discriminator functions and, optionally, FLAG_ALIASES (a seed script's flag
+names for its settings) and phases(cfg) -> [tflib.gan.Phase] (a model that trains in stages,
+each with its own graph: PGAN's resolutions) and LEARNING_RATES (its learning-rate settings,
+if not 'LR')."""
 import importlib
 
 from tflib.config import ConfigError

@@ -12,11 +12,13 @@ seed trains (the paper used SGD with momentum and a hand-tuned decay).
 """
 import functools
 
+import numpy as np
+
 from models import dcgan
-from tflib import layout, params
+from tflib import layout, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.ops import layernorm
+from tflib.ops import embedding, layernorm
 from tflib.ops.activations import leaky_relu
 from tflib.ops.conv2d import Conv2D
 from tflib.ops.deconv2d import Deconv2D
@@ -61,14 +63,17 @@ def config(**overrides):
 
 
 def _maxout(name, x, units, pieces):
-    """Maxout (Goodfellow et al. 2013): the max over ``pieces`` linear maps per unit."""
-    y = Linear(name, int(x.shape[1]), units * pieces, x, init=MLP_D_INIT)
-    return tf.reduce_max(tf.reshape(y, [-1, units, pieces]), axis=2)
+    """Maxout (Goodfellow et al. 2013): the max over ``pieces`` linear maps per unit, as
+    pairwise maxima (TF 1.15's reduce_max gradient needs DynamicStitch, AI CPU only on
+    Ascend)."""
+    y = tf.reshape(Linear(name, int(x.shape[1]), units * pieces, x, init=MLP_D_INIT),
+                   [-1, units, pieces])
+    return functools.reduce(tf.maximum, [y[:, :, piece] for piece in range(pieces)])
 
 
 def _embedding(name, n_classes, dim, labels):
     table = params.param(name, [n_classes, dim], params.normal(1.))
-    return tf.gather(table, labels)
+    return embedding.lookup(table, labels)
 
 
 def _to_images(pixels):
@@ -109,18 +114,32 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
         return layout.to_nhwc(_to_images(x))
 
 
-def discriminator(cfg, images, labels, is_training=True):
-    """(logits [n] of 'real' for the image-label pairs, None)."""
-    n_pixels = cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS']
-    def dropout(x, rate=cfg['DROPOUT']):
-        return tf.nn.dropout(x, rate=rate) if is_training and rate else x
+def dropout_units(cfg):
+    """Units the MLP critic drops out: input pixels, then the X, Y and joint maxout layers."""
+    return cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS'] + 240 + 50 + 240
 
+
+def discriminator(cfg, images, labels, dropout=None):
+    """(logits [n] of 'real' for the image-label pairs, None). The MLP critic drops units out
+    where ``dropout`` (U[0, 1) draws [n, dropout_units(cfg)], from the input pipeline) is
+    given: in training, not when scoring."""
+    n_pixels = cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS']
     if cfg['ARCH'] == 'mlp':
+        offsets = iter(np.cumsum([0, n_pixels, 240, 50]))
+
+        def drop(x, rate=cfg['DROPOUT']):
+            """Inverted dropout (tf.nn.dropout's rule) by comparisons of given draws."""
+            start = next(offsets)
+            if dropout is None or not rate:
+                return x
+            draws = dropout[:, start:start + int(x.shape[1])]
+            return x * tf.cast(draws >= rate, x.dtype) / (1. - rate)
+
         # Pixels in [0, 1] as the paper's critic saw them, so a dropped pixel is background.
-        pixels = dropout(tf.reshape(images, [-1, n_pixels]) * .5 + .5, cfg['INPUT_DROPOUT'])
-        h_x = dropout(_maxout('Discriminator.X', pixels, 240, 5))
-        h_y = dropout(_maxout('Discriminator.Y', tf.one_hot(labels, cfg['N_CLASSES']), 50, 5))
-        h = dropout(_maxout('Discriminator.Joint', tf.concat([h_x, h_y], 1), 240, 4))
+        pixels = drop(tf.reshape(images, [-1, n_pixels]) * .5 + .5, cfg['INPUT_DROPOUT'])
+        h_x = drop(_maxout('Discriminator.X', pixels, 240, 5))
+        h_y = drop(_maxout('Discriminator.Y', tf.one_hot(labels, cfg['N_CLASSES']), 50, 5))
+        h = drop(_maxout('Discriminator.Joint', tf.concat([h_x, h_y], 1), 240, 4))
         return tf.reshape(Linear('Discriminator.Output', 240, 1, h, init=MLP_D_INIT), [-1]), None
     size = cfg['IMAGE_SIZE']
     label_map = tf.reshape(_embedding('Discriminator.Embedding', cfg['N_CLASSES'], size * size,
@@ -136,7 +155,8 @@ def discriminator(cfg, images, labels, is_training=True):
                                  layout.flatten_nchw(x), biases=False), [-1]), None
 
 
-def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+def build(cfg, pipeline, wrap_optimizer=None):
     """One D step on a labelled real batch and generated pairs, then one G step."""
+    dropout = steps.uniform(dropout_units(cfg)) if cfg['ARCH'] == 'mlp' else None
     return dcgan.bce_gan(cfg, functools.partial(generator, cfg),
-                         functools.partial(discriminator, cfg), next_batch, wrap_optimizer, seed)
+                         functools.partial(discriminator, cfg), pipeline, wrap_optimizer, dropout)

@@ -11,7 +11,7 @@ N(1, 0.02), no conv biases (seed 003, the DCGAN paper).
 """
 import functools
 
-from tflib import layout, params
+from tflib import layout, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
@@ -148,19 +148,25 @@ def bce_generator_cost(fake_logits):
     return _bce(fake_logits, 1)
 
 
-def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+def build(cfg, pipeline, wrap_optimizer=None):
     """One D step on a real batch and a fresh fake batch, then one G step."""
     return bce_gan(cfg, functools.partial(generator, cfg), functools.partial(discriminator, cfg),
-                   next_batch, wrap_optimizer, seed)
+                   pipeline, wrap_optimizer)
 
 
-def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
+def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
     """The GANGraph of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL, with ``disc(images,
     labels)``): one D step on a real batch and as many generated images (of the real labels),
-    then one G step (of random labels), Adam(LR, BETA1, BETA2) for both."""
+    then one G step (of random labels), Adam(LR, BETA1, BETA2) for both, inputs from
+    ``pipeline(spec)``. With ``critic_draws`` (a Draw per image, e.g. dropout's uniforms) the
+    critic is called as ``disc(images, labels, draws)`` with a fresh draw each time."""
     conditional = cfg.get('CONDITIONAL', False)
-    logits_of = (lambda x, labels: disc(x, labels)[0]) if conditional else \
-        (lambda x, labels: disc(x)[0])
+
+    def logits_of(x, labels, draws=None):
+        args = (labels,) if conditional else ()
+        args += (draws,) if critic_draws else ()
+        return disc(x, *args)[0]
+
     batch = cfg['batch_size']
     step = tf.train.get_or_create_global_step()
     lr = tf.constant(float(cfg['LR']))
@@ -168,25 +174,35 @@ def bce_gan(cfg, gen, disc, next_batch, wrap_optimizer=None, seed=0):
     disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
     gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
 
-    def critic_step(draws):
-        real, labels = next_batch()
-        labels = labels if conditional else None
-        real_logits = logits_of(real, labels)
-        fake = gen(batch, labels=labels, noise=draws.normal([batch, cfg['Z_DIM']]))
-        fake_logits = logits_of(fake, labels)
+    def critic_step(inputs):
+        real, labels = inputs['images'], inputs['labels'] if conditional else None
+        real_logits = logits_of(real, labels, inputs.get('real_draws'))
+        fake = gen(batch, labels=labels, noise=inputs['noise'])
+        fake_logits = logits_of(fake, labels, inputs.get('fake_draws'))
         cost = bce_critic_cost(real_logits, fake_logits)
         metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
                    'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
         return critic_train_op(disc_opt, cost), metrics
 
-    def generator_step(draws):
-        labels = draws.integers([batch], cfg['N_CLASSES']) if conditional else None
+    def generator_step(inputs):
+        labels = inputs.get('labels')
         return generator_train_op(
-            gen_opt, step, lambda: gen(batch, labels=labels, noise=draws.normal(
-                [batch, cfg['Z_DIM']]), update_moving_stats=True),
-            lambda x: (logits_of(x, labels), None),
+            gen_opt, step, lambda: gen(batch, labels=labels, noise=inputs['noise'],
+                                       update_moving_stats=True),
+            lambda x: (logits_of(x, labels, inputs.get('fake_draws')), None),
             lambda logits, _: (bce_generator_cost(logits), {}))
 
-    return GANGraph(generator=gen, discriminator=disc,
-                    critic_steps=functools.partial(critic_steps, cfg), step=step,
-                    learning_rate=lr, **train_ops(critic_step, generator_step, 1, seed))
+    noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
+    critic, generator_draws = dict(noise), dict(noise)
+    if conditional:
+        generator_draws['labels'] = steps.integers(cfg['N_CLASSES'], batch)
+    if critic_draws:
+        shaped = steps.Draw(critic_draws.kind, (batch,) + tuple(critic_draws.shape),
+                            critic_draws.maxval)
+        critic.update(real_draws=shaped, fake_draws=shaped)
+        generator_draws['fake_draws'] = shaped
+    spec = steps.StepSpec(critic=critic, generator=generator_draws, fused_critic_steps=1,
+                          critic_steps=functools.partial(critic_steps, cfg))
+    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
+                    learning_rate=lr, **train_ops(critic_step, generator_step, spec,
+                                                  pipeline(spec)))

@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-from tflib import layout, losses, params
+from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GANGraph, Phase, critic_train_op, generator_train_op, train_ops
@@ -226,9 +226,9 @@ def real_images(cfg, images, alpha, flips=None):
     return images
 
 
-def build(cfg, next_batch, wrap_optimizer=None, seed=0):
+def build(cfg, pipeline, wrap_optimizer=None):
     """One phase's graph: a critic step (WGAN-GP + drift) and a generator step followed by the
-    moving-average update."""
+    moving-average update, their inputs from ``pipeline(spec)``."""
     cfg = _in_phase(cfg)
     batch, z_dim = cfg['batch_size'], cfg['Z_DIM']
     step = tf.train.get_or_create_global_step()
@@ -238,30 +238,35 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
         cfg['LR'], cfg['BETA1'], cfg['BETA2'], cfg['EPSILON'])) for _ in range(2)]
     disc = functools.partial(critic, cfg, alpha=alpha)
 
-    def critic_step(draws):
+    def critic_step(inputs):
         flips = None
         if cfg['MIRROR_AUGMENT']:
-            flips = tf.cast(draws.uniform([batch]) < .5, tf.float32)
-        real = real_images(cfg, next_batch()[0], alpha, flips)
-        fake = synthesis(cfg, draws.normal([batch, z_dim]), alpha)
+            flips = tf.cast(inputs['flip'] < .5, tf.float32)
+        real = real_images(cfg, inputs['images'], alpha, flips)
+        fake = synthesis(cfg, inputs['noise'], alpha)
         real_scores, fake_scores = disc(real), disc(fake)
         wasserstein = losses.wasserstein_critic(real_scores, fake_scores)
-        penalty = losses.gradient_penalty(disc, real, fake, draws.uniform([batch, 1, 1, 1]))
+        penalty = losses.gradient_penalty(disc, real, fake, inputs['mix'])
         drift = tf.reduce_mean(tf.square(real_scores))
         cost = wasserstein + cfg['LAMBDA'] * penalty + cfg['DRIFT'] * drift
         return critic_train_op(disc_opt, cost), {
             'loss_d': cost, 'wasserstein': -wasserstein, 'gradient_penalty': penalty,
             'drift': drift}
 
-    def generator_step(draws):
+    def generator_step(inputs):
         op, metrics = generator_train_op(
-            gen_opt, step, lambda: synthesis(cfg, draws.normal([batch, z_dim]), alpha),
+            gen_opt, step, lambda: synthesis(cfg, inputs['noise'], alpha),
             lambda images: (disc(images), None), lambda scores, _: (-tf.reduce_mean(scores), {}))
         with tf.control_dependencies([op]):
             return params.update_averages('Generator', AVERAGE, cfg['EMA_BETA']), metrics
 
+    critic_draws = {'noise': steps.normal(batch, z_dim), 'mix': steps.uniform(batch, 1, 1, 1)}
+    if cfg['MIRROR_AUGMENT']:
+        critic_draws['flip'] = steps.uniform(batch)
+    spec = steps.StepSpec(critic=critic_draws, generator={'noise': steps.normal(batch, z_dim)},
+                          fused_critic_steps=1, critic_steps=functools.partial(critic_steps, cfg))
     metrics = {} if alpha is None else {'alpha': alpha}
-    ops = train_ops(critic_step, generator_step, 1, seed)
+    ops = train_ops(critic_step, generator_step, spec, pipeline(spec))
     for key in ('disc_metrics', 'train_metrics'):
         ops[key] = dict(ops[key], **metrics)
     return GANGraph(generator=functools.partial(generator, cfg),

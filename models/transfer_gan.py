@@ -10,7 +10,7 @@ Images enter and leave the networks as NHWC in [-1, 1]; the original's flat NCHW
 """
 import functools
 
-from tflib import layout, losses
+from tflib import layout, losses, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
@@ -196,10 +196,11 @@ def learning_rate(cfg, step):
     return cfg['LR'] * tf.maximum(0., 1. - progress)
 
 
-def build(cfg, next_batch, wrap_optimizer=None, seed=0):
-    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: a critic step on a batch of real
-    NHWC images and labels from ``next_batch()`` and a generator step on GEN_BS_MULTIPLE times
-    as many samples. ``wrap_optimizer`` (e.g. the device's loss scaling) wraps both Adams."""
+def build(cfg, pipeline, wrap_optimizer=None):
+    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: N_CRITIC critic steps, each on a
+    batch of real NHWC images and labels, and a generator step on GEN_BS_MULTIPLE times as many
+    samples, their inputs from ``pipeline(spec)`` (tflib/steps.py). ``wrap_optimizer`` (e.g.
+    the device's loss scaling) wraps both Adams."""
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
     batch, n_gen = cfg['batch_size'], cfg['batch_size'] * cfg['GEN_BS_MULTIPLE']
@@ -209,14 +210,14 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
     disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
     gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
 
-    def critic_step(draws):
-        real, labels = next_batch()
-        labels = labels if cfg['CONDITIONAL'] else None
-        fake = gen(batch, labels=labels, noise=draws.normal([batch, cfg['Z_DIM']]))
+    def critic_step(inputs):
+        real = inputs['images']
+        labels = inputs['labels'] if cfg['CONDITIONAL'] else None
+        fake = gen(batch, labels=labels, noise=inputs['noise'])
         scores, logits = disc(tf.concat([real, fake], axis=0))
         disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
         penalty = losses.gradient_penalty(lambda x: disc(x)[0], real, fake,
-                                          draws.uniform([batch, 1, 1, 1]))
+                                          inputs['mix'])
         cost = disc_wgan + cfg['LAMBDA'] * penalty
         metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
         if cfg['ACGAN']:
@@ -227,8 +228,8 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
         metrics['loss_d'] = cost
         return critic_train_op(disc_opt, cost), metrics
 
-    def generator_step(draws):
-        labels = draws.integers([n_gen], cfg['N_CLASSES']) if cfg['CONDITIONAL'] else None
+    def generator_step(inputs):
+        labels = inputs.get('labels')
 
         def cost(scores, logits):
             loss, metrics = -tf.reduce_mean(scores), {}
@@ -238,9 +239,13 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
             return loss, metrics
 
         return generator_train_op(gen_opt, step, lambda: gen(
-            n_gen, labels=labels, noise=draws.normal([n_gen, cfg['Z_DIM']]),
-            update_moving_stats=True), disc, cost)
+            n_gen, labels=labels, noise=inputs['noise'], update_moving_stats=True), disc, cost)
 
-    return GANGraph(generator=gen, discriminator=disc,
-                    critic_steps=functools.partial(critic_steps, cfg), step=step, learning_rate=lr,
-                    **train_ops(critic_step, generator_step, cfg['N_CRITIC'], seed))
+    spec = steps.StepSpec(
+        critic={'noise': steps.normal(batch, cfg['Z_DIM']), 'mix': steps.uniform(batch, 1, 1, 1)},
+        generator=dict({'noise': steps.normal(n_gen, cfg['Z_DIM'])}, **(
+            {'labels': steps.integers(cfg['N_CLASSES'], n_gen)} if cfg['CONDITIONAL'] else {})),
+        fused_critic_steps=cfg['N_CRITIC'], critic_steps=functools.partial(critic_steps, cfg))
+    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
+                    learning_rate=lr, **train_ops(critic_step, generator_step, spec,
+                                                  pipeline(spec)))

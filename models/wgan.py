@@ -6,9 +6,10 @@ steps for the first 25 generator iterations and every 500th). -loss_D estimates 
 Wasserstein distance. Settings keep the seed's names (--batchSize --imageSize --nz --ngf ...).
 """
 import functools
+import math
 
 from models import dcgan
-from tflib import layout, losses, params
+from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
@@ -48,6 +49,9 @@ def config(**overrides):
     if not cfg['clamp_lower'] < cfg['clamp_upper']:
         raise ConfigError('clamp_lower must be below clamp_upper, got {} and {}'.format(
             cfg['clamp_lower'], cfg['clamp_upper']))
+    for key in ('Diters', 'warmup_Diters', 'warmup_every'):
+        if cfg[key] < 1:
+            raise ConfigError('{} must be at least 1, got {}'.format(key, cfg[key]))
     layout.check(cfg['data_format'])
     return cfg
 
@@ -96,8 +100,10 @@ def clip(variables, lower, upper):
     return tf.group(*[tf.assign(v, tf.clip_by_value(v, lower, upper)) for v in variables])
 
 
-def build(cfg, next_batch, wrap_optimizer=None, seed=0):
-    """A critic step (then clipping) on a real batch, and a generator step."""
+def build(cfg, pipeline, wrap_optimizer=None):
+    """Critic steps (each followed by clipping) on real batches, and a generator step, their
+    inputs from ``pipeline(spec)``. A pipeline element holds the greatest common divisor of
+    Diters and warmup_Diters critic steps, so a warm-up iteration takes several elements."""
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
     batch = cfg['batch_size']
@@ -106,21 +112,23 @@ def build(cfg, next_batch, wrap_optimizer=None, seed=0):
     disc_opt = wrap_optimizer(optimizer(cfg, cfg['lrD']))
     gen_opt = wrap_optimizer(optimizer(cfg, cfg['lrG']))
 
-    def critic_step(draws):
-        real_scores = disc(next_batch()[0])[0]
-        fake_scores = disc(gen(batch, noise=draws.normal([batch, cfg['Z_DIM']])))[0]
+    def critic_step(inputs):
+        real_scores = disc(inputs['images'])[0]
+        fake_scores = disc(gen(batch, noise=inputs['noise']))[0]
         cost = losses.wasserstein_critic(real_scores, fake_scores)
         with tf.control_dependencies([critic_train_op(disc_opt, cost)]):
             clipped = clip(params.params_with_name('Discriminator.', trainable_only=True),
                            cfg['clamp_lower'], cfg['clamp_upper'])
         return clipped, {'loss_d': cost, 'wasserstein': -cost}
 
-    def generator_step(draws):
+    def generator_step(inputs):
         return generator_train_op(gen_opt, step, lambda: gen(
-            batch, noise=draws.normal([batch, cfg['Z_DIM']]), update_moving_stats=True), disc,
+            batch, noise=inputs['noise'], update_moving_stats=True), disc,
             lambda scores, _: (-tf.reduce_mean(scores), {}))
 
-    return GANGraph(generator=gen, discriminator=disc,
-                    critic_steps=functools.partial(critic_steps, cfg), step=step,
+    noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
+    spec = steps.StepSpec(critic=noise, generator=noise, critic_steps=functools.partial(
+        critic_steps, cfg), fused_critic_steps=math.gcd(cfg['Diters'], cfg['warmup_Diters']))
+    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
                     learning_rate=tf.constant(float(cfg['lrG'])),
-                    **train_ops(critic_step, generator_step, cfg['Diters'], seed))
+                    **train_ops(critic_step, generator_step, spec, pipeline(spec)))

@@ -1,12 +1,14 @@
 """Shared fixtures: fresh seeded graphs, the data formats this CPU can run, tiny configs."""
 import contextlib
+import itertools
 import sys
 import types
 
 import numpy as np
 import pytest
 
-from tflib import layout
+import datasets.base
+from tflib import layout, steps
 from tflib.compat import tf
 
 TINY = {
@@ -30,9 +32,20 @@ def new_session(seed=0, grappler=True):
             yield session
 
 
-def fixed_batches(images, labels):
-    """A model's ``next_batch`` that hands every critic step the same real batch."""
-    return lambda: (tf.constant(images), tf.constant(np.asarray(labels, np.int32)))
+def fixed_inputs(images, labels, seed=0):
+    """A model's ``pipeline`` (datasets.base.step_inputs) that hands every critic step the same
+    real batch, with fresh draws in every element."""
+    def pipeline(spec):
+        def generate():
+            for index in itertools.count():
+                element = steps.draw_element(spec, steps.element_rng(seed, 0, index, 0))
+                element['images'] = np.stack([images] * spec.fused_critic_steps).astype('float32')
+                element['labels'] = np.stack([labels] * spec.fused_critic_steps).astype('int32')
+                yield element
+
+        return tf.data.make_one_shot_iterator(datasets.base.element_dataset(
+            generate, spec, np.shape(images))).get_next()
+    return pipeline
 
 
 def _nchw_runs():
@@ -162,6 +175,17 @@ def write_standin_classifier(path, n_classes=10, n_features=16, size=16, seed=0)
     return str(path)
 
 
+def stand_in_npu_bridge(monkeypatch, modules):
+    """Make ``npu_bridge.NAME`` importable as a module holding ``members`` for each NAME:
+    members of ``modules`` ({NAME: {member: value}})."""
+    monkeypatch.setitem(sys.modules, 'npu_bridge', types.ModuleType('npu_bridge'))
+    for name, members in modules.items():
+        module = types.ModuleType('npu_bridge.' + name)
+        for key, value in members.items():
+            setattr(module, key, value)
+        monkeypatch.setitem(sys.modules, 'npu_bridge.' + name, module)
+
+
 @pytest.fixture
 def fake_npu_bridge(monkeypatch):
     """Stand-ins for the npu_bridge classes and ops the project calls, recording each call in
@@ -193,11 +217,6 @@ def fake_npu_bridge(monkeypatch):
                                                         ScaledOptimizer},
              'estimator.npu.npu_optimizer': {'NPUDistributedOptimizer': DistributedOptimizer},
              'hccl.hccl_ops': {'broadcast': broadcast}}
-    monkeypatch.setitem(sys.modules, 'npu_bridge', types.ModuleType('npu_bridge'))
-    for name, members in names.items():
-        module = types.ModuleType('npu_bridge.' + name)
-        for key, value in members.items():
-            setattr(module, key, value)
-        monkeypatch.setitem(sys.modules, 'npu_bridge.' + name, module)
+    stand_in_npu_bridge(monkeypatch, names)
     return types.SimpleNamespace(calls=calls, ScaledOptimizer=ScaledOptimizer,
                                  DistributedOptimizer=DistributedOptimizer)

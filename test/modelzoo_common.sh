@@ -7,10 +7,34 @@ ranks=${ranks:-1}
 export RANK_SIZE=$ranks RANK_ID=${RANK_ID:-0} JOB_ID=${JOB_ID:-10087}
 export DEVICE_ID=${DEVICE_ID:-0} ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
 Network="Transferring-GAN_ID1252_for_TensorFlow"
-data_path=""; output_path=""; train_steps="$default_steps"; batch_size=64
+data_path=""; output_path=""; train_steps="$default_steps"; batch_size=""
 preset=transfer_gan_cifar10; extra=()
+usage() {
+  cat <<USAGE
+usage: bash $(basename "$0") --data_path=DIR [options]
+    --data_path              the dataset folder (required)
+    --output_path            default test/output/\$ASCEND_DEVICE_ID
+    --preset                 a gan_train.py preset, default transfer_gan_cifar10
+    --train_steps            generator steps (default: the preset's)
+    --batch_size             default: the preset's (PGAN: one per resolution)
+    --precision_mode         NPU precision, default allow_mix_precision
+    --iterations_per_loop    NPU iterations per session call (loop sinking), default 1
+    --over_dump              if or not over detection, default is False
+    --over_dump_path         default <output_path>/run/overflow_dump
+    --data_dump_flag         data dump flag, default is False
+    --data_dump_step         data dump step, default is 10
+    --data_dump_path         default <output_path>/run/data_dump
+    --profiling              if or not profiling for performance debug, default is False
+    --profiling_dump_path    default <output_path>/run/profiling
+    --autotune               whether to enable autotune, default is False
+    --rank_table             the HCCL rank table JSON (8p)
+    --KEY=VALUE              any other gan_train.py setting
+    -h/--help                show help message
+USAGE
+}
 for para in "$@"; do
   case $para in
+    -h|--help) usage; exit 0 ;;
     --data_path=*) data_path=${para#*=} ;;
     --output_path=*) output_path=${para#*=} ;;
     --train_steps=*) train_steps=${para#*=} ;;
@@ -19,6 +43,7 @@ for para in "$@"; do
     --preset=*) preset=${para#*=} ;;
     --rank_table=*) export RANK_TABLE_FILE=${para#*=} ;;
     --*=*) extra+=("${para%%=*}" "${para#*=}") ;;  # any gan_train.py setting
+    --?*) extra+=("$para") ;;  # a bare switch (--over_dump): true
     *) echo "[Error] unknown argument $para (expected --key=value)"; exit 1 ;;
   esac
 done
@@ -34,12 +59,13 @@ print_log="$output_path/train_${ASCEND_DEVICE_ID}.log"
 classifier="$data_path/inception/classify_image_graph_def.pb"  # the Ascend port's layout
 [ -f "$classifier" ] && extra+=(--classifier "$classifier" --EXPORT_AT_END true)
 [ -n "$train_steps" ] && extra+=(--ITERS "$train_steps")
+[ -n "$batch_size" ] && extra+=(--batch_size "$batch_size")
 
 cd "$cur_path/.." || exit 1
 start_time=$(date +%s)
 run_rank() {  # run_rank LOG: gan_train.py in this shell's environment
   ${PYTHON:-python3} gan_train.py --preset "$preset" --data_path "$data_path" \
-    --output_path "$output_path/run" --batch_size "$batch_size" "${extra[@]}" > "$1" 2>&1
+    --output_path "$output_path/run" "${extra[@]}" > "$1" 2>&1
 }
 if [ "$ranks" -eq 1 ]; then
   run_rank "$print_log"
@@ -59,6 +85,8 @@ fi
 e2e_time=$(( $(date +%s) - start_time ))
 [ $status -eq 0 ] || { echo "[Error] training failed ($status); see $print_log"; tail -3 "$print_log"; exit $status; }
 
+# The batch size that ran (the preset's unless --batch_size), from the run's settings.
+batch_size=${batch_size:-$(grep -o '"batch_size": [0-9]*' "$output_path/run/config.json" | grep -o '[0-9]*$')}
 # The summary, from gan_train.py's log lines (step: ..., loss_d: ..., sec/step: ..., fps: ...).
 mean_of() { grep -o "$1: [-0-9.e]*" "$print_log" | tail -10 | awk '{s += $2; n++} END {if (n) printf "%.4f", s / n}'; }
 StepTime=$(mean_of 'sec/step')

@@ -1,38 +1,24 @@
 """Every loader reads its real on-disk format; bad files give one-line errors naming them."""
+import itertools
+
 import numpy as np
 import pytest
 
 import datasets
+import datasets.base
 from conftest import (new_session, write_cifar, write_folder, write_image, write_lmdb,
                       write_mnist_idx)
 from datasets import DataError
+from tflib import steps
 from tflib.compat import tf
 
 
-def first_batches(source, batch_size, n=2, seed=0, dequantize=False):
+def first_batches(source, batch_size, n=2, seed=0):
     with new_session() as session:
-        images, labels = datasets.batches(source, batch_size, seed, dequantize)()
+        images, labels = datasets.batches(source, batch_size, seed)()
         assert images.shape.as_list() == [batch_size] + list(source.read([0])[0].shape[1:])
         assert labels.shape.as_list() == [batch_size]
         return [session.run([images, labels]) for _ in range(n)]
-
-
-def test_each_next_batch_call_draws_the_following_batch(tmp_path):
-    """The fused train step builds one batch tensor per critic step: chained in one session call,
-    they hand out consecutive batches of the one stream, as successive calls of one tensor do."""
-    write_cifar(tmp_path)
-    source = datasets.get('cifar10')(str(tmp_path), 32, 3)
-    stream = [labels for _, labels in first_batches(source, 8, n=3)]
-    with new_session() as session:
-        next_batch = datasets.batches(source, 8, 0)
-        tensors = []
-        for _ in range(3):
-            with tf.control_dependencies(tensors[-1:]):  # as the fused step chains its steps
-                tensors.append(next_batch()[1])
-        together = session.run(tensors)
-    for a, b in zip(stream, together):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(together[0], together[1])
 
 
 def test_cifar10_pickles(tmp_path):
@@ -68,11 +54,64 @@ def test_batches_are_static_scaled_and_repeatable(tmp_path):
         assert labels[index] == label
 
 
-def test_dequantize_adds_less_than_one_grey_level(tmp_path):
+SPEC = steps.StepSpec(critic={'noise': steps.normal(3), 'mix': steps.uniform(1, 1)},
+                      generator={'labels': steps.integers(4, 6)}, fused_critic_steps=2,
+                      critic_steps=lambda step: 4 if step % 3 == 0 else 2)
+
+
+def test_elements_and_batches_follow_the_critic_schedule():
+    assert list(itertools.islice(steps.elements(SPEC, 2), 5)) == [
+        (2, 0), (3, 0), (3, 1), (4, 0), (5, 0)]
+    assert steps.critic_batches(SPEC, 0, 4) == (4 + 2 + 2 + 4)
+    assert steps.critic_batches(SPEC, 1, 4) == 8
+    with pytest.raises(ValueError, match='4 critic steps at step 0 are not a multiple of 3'):
+        steps.blocks(SPEC._replace(fused_critic_steps=3), 0)
+
+
+def elements(source, n, **kwargs):
+    """The first ``n`` elements of ``step_inputs(source, 8, **kwargs)`` for SPEC."""
+    with new_session() as session:
+        pipeline = datasets.base.step_inputs(source, 8, **kwargs)
+        element = pipeline(SPEC)
+        session.run(pipeline.initializer)
+        return [session.run(element) for _ in range(n)]
+
+
+def test_step_inputs_deliver_an_iteration_per_element(tmp_path):
+    """One element holds a block of critic steps' real batches and draws, and the generator
+    step's draws; an iteration with twice the critic steps takes two elements."""
     write_cifar(tmp_path)
     source = datasets.get('cifar10')(str(tmp_path), 32, 3)
-    (noisy, _), _ = first_batches(source, 50, dequantize=True)
-    (plain, _), _ = first_batches(source, 50)
+    first = elements(source, 3, seed=5)
+    assert first[0]['images'].shape == (2, 8, 32, 32, 3) and first[0]['labels'].shape == (2, 8)
+    assert first[0]['critic/noise'].shape == (2, 3) and first[0]['critic/mix'].shape == (2, 1, 1)
+    assert first[0]['generator/labels'].dtype == np.int32
+    assert 0 <= first[0]['generator/labels'].min() and first[0]['generator/labels'].max() < 4
+    # Step 0 takes elements 0 and 1 (4 critic steps), step 1 element 2: each its own draws
+    # and the next real batches of the stream.
+    stream = datasets.base.BatchStream(source, 8, 5, 0)  # seed, first step of the phase
+    for index, element in enumerate(first):
+        for k in range(2):
+            images, labels = stream.take(2 * index + k)
+            np.testing.assert_allclose(element['images'][k], images / 127.5 - 1., atol=1e-6)
+            np.testing.assert_array_equal(element['labels'][k], labels)
+    assert not np.array_equal(first[0]['critic/noise'], first[1]['critic/noise'])
+    assert [e['images'].min() >= -1 and e['images'].max() <= 1 for e in first] == [True] * 3
+    # A resumed pipeline (from step 1) reads what the uninterrupted one reads there.
+    resumed = elements(source, 1, seed=5, start=1)[0]
+    for key, value in first[2].items():
+        np.testing.assert_array_equal(resumed[key], value, err_msg=key)
+    # Another rank draws other numbers; another seed another order.
+    other = elements(source, 1, seed=5, rank=1)[0]
+    assert not np.array_equal(other['critic/noise'], first[0]['critic/noise'])
+    np.testing.assert_array_equal(other['images'], first[0]['images'])
+
+
+def test_step_inputs_dequantize_adds_less_than_one_grey_level(tmp_path):
+    write_cifar(tmp_path)
+    source = datasets.get('cifar10')(str(tmp_path), 32, 3)
+    noisy = elements(source, 1, dequantize=True)[0]['images']
+    plain = elements(source, 1)[0]['images']
     integer = np.rint((plain + 1.) * 127.5)
     dequantized = (noisy + 1.) * 128. - integer
     assert dequantized.min() >= 0. and dequantized.max() < 1. + 1e-4

@@ -4,11 +4,13 @@ npu_bridge cannot be installed off Ascend; the NPU wrapping test stands a record
 for it to check our calls (which optimizer wraps which, with which manager settings) — it
 proves the wiring, not the adapter."""
 import importlib.util
+import json
+import os
 
 import numpy as np
 import pytest
 
-from conftest import TINY, fixed_batches, new_session
+from conftest import TINY, fixed_inputs, new_session, stand_in_npu_bridge
 from models import transfer_gan
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
@@ -48,6 +50,55 @@ def test_npu_session_config():
         b'allow_mix_precision'
     with pytest.raises(device.DeviceError, match='--precision_mode must be one of'):
         device.session_config('npu', precision_mode='fp8')
+
+
+ADAPTER_KEYS = set(line.strip() for line in open(os.path.join(
+    os.path.dirname(__file__), 'data', 'ascend', 'npu_session_keys.txt')) if line[0] != '#')
+
+
+def test_npu_loop_and_debug_switches_are_keys_the_adapter_reads():
+    """Loop sinking and the ModelZoo template's switches as NpuOptimizer parameters, each one a
+    key Ascend's adapter reads (it ignores others silently), with the type it reads."""
+    debug = device.NpuDebug('/tmp/dump', '0|5|10-12', True, '/tmp/prof', True)
+    config = device.session_config('npu', local_rank=0, iterations_per_loop=8, debug=debug)
+    npu = config.graph_options.rewrite_options.custom_optimizers[0].parameter_map
+    assert set(npu) <= ADAPTER_KEYS, sorted(set(npu) - ADAPTER_KEYS)
+    assert npu['iterations_per_loop'].i == 8 and npu['enable_data_pre_proc'].b is True
+    assert npu['enable_dump'].b and npu['dump_step'].s == b'0|5|10-12'
+    assert npu['dump_mode'].s == b'all' and npu['dump_path'].s == b'/tmp/dump'
+    assert npu['enable_dump_debug'].b and npu['dump_debug_mode'].s == b'all'
+    assert npu['profiling_mode'].b is True
+    assert json.loads(npu['profiling_options'].s.decode())['output'] == '/tmp/prof'
+    assert npu['auto_tune_mode'].s == b'RL,GA'
+    plain = device.session_config('npu').graph_options.rewrite_options.custom_optimizers[0]
+    assert set(plain.parameter_map) == {'use_off_line', 'precision_mode'}
+    assert device.session_config('cpu', iterations_per_loop=8, debug=debug) == \
+        device.session_config('cpu')
+    for step in ('5-', 'a', '1,2', ''):
+        if step:
+            with pytest.raises(device.DeviceError, match='--data_dump_step expects'):
+                device.session_config('npu', debug=debug._replace(data_dump_step=step))
+
+
+def test_npu_loop_op_is_the_adapters_iteration_op(monkeypatch):
+    """Loop sinking through npu_bridge's util.IterationPerLoop: its op and its load, called
+    with the same count; one iteration needs neither."""
+    calls = []
+
+    class IterationPerLoop(object):
+        def create_iteration_per_loop_var(self, train_op):
+            calls.append(('create', train_op))
+            return 'loop op'
+
+        def load_iteration_per_loop_var(self, sess, iterations_per_loop=1):
+            calls.append(('load', sess, iterations_per_loop))
+
+    stand_in_npu_bridge(monkeypatch, {'estimator.npu.util': {'IterationPerLoop':
+                                                             IterationPerLoop}})
+    assert device.loop_op('train', 1) == ('train', None)
+    op, load = device.loop_op('train', 4)
+    load('session')
+    assert op == 'loop op' and calls == [('create', 'train'), ('load', 'session', 4)]
 
 
 def test_gpu_and_cpu_session_configs():
@@ -95,7 +146,7 @@ def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
     labels = np.array([0, 1, 2, 0], np.int32)
 
     def run(steps):
-        gan = transfer_gan.build(cfg, fixed_batches(real, labels),
+        gan = transfer_gan.build(cfg, fixed_inputs(real, labels),
                                  lambda opt: device.wrap_optimizer(opt, 'gpu', True))
         session = tf.get_default_session()
         session.run(tf.global_variables_initializer())

@@ -1,4 +1,5 @@
 """gan_train.py end to end at tiny width: presets, data formats, resume, fine-tuning, errors."""
+import collections
 import csv
 import json
 import os
@@ -13,6 +14,7 @@ import datasets
 import gan_train
 from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
 from tflib.compat import tf
+from tflib.config import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_FLAGS = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--LOG_STEP', '1',
@@ -196,3 +198,68 @@ def test_help_lists_presets_and_settings(capsys):
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert 'transfer_gan_cifar10' in out and '--ACGAN_SCALE_G' in out and '--data_path' in out
+
+
+def checkpoint_values(run_dir):
+    meta = json.loads((run_dir / 'meta.json').read_text())
+    reader = tf.train.load_checkpoint(meta['checkpoint'])
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
+
+
+def test_a_resumed_run_trains_as_an_uninterrupted_one(tmp_path, capsys):
+    """Real batches and draws are functions of (seed, step): stopped after 2 steps and
+    resumed, a run ends with the weights, optimizer state and statistics of one that never
+    stopped (the replacement of the saved draw counter)."""
+    flags = ['--DECAY', 'false', '--CHECKPOINT_STEP', '2', '--threads', '1']
+    assert train(tmp_path / 'a', '--ITERS', '4', *flags, capsys=capsys)[0] == 0
+    assert train(tmp_path / 'b', '--ITERS', '2', *flags, capsys=capsys)[0] == 0
+    code, out, err = train(tmp_path / 'b', '--ITERS', '4', *flags, capsys=capsys)
+    assert code == 0 and 'resuming' in out, err
+    whole, resumed = checkpoint_values(tmp_path / 'a' / 'run'), \
+        checkpoint_values(tmp_path / 'b' / 'run')
+    assert sorted(whole) == sorted(resumed) and whole['global_step'] == 4
+    for key, value in whole.items():
+        np.testing.assert_allclose(resumed[key], value, atol=1e-6, err_msg=key)
+
+
+def test_iterations_per_loop_rounds_the_loop_settings(tmp_path, capsys):
+    """Logs, checkpoints and the end land on loop boundaries: settings are rounded up to
+    multiples of K and said so (on a CPU the iterations of a loop run one call each)."""
+    code, out, err = train(tmp_path, '--ITERS', '5', '--iterations_per_loop', '3',
+                           '--CHECKPOINT_STEP', '2', capsys=capsys)
+    assert code == 0, err
+    assert ('--iterations_per_loop 3: rounded up to multiples: LOG_STEP 1 -> 3, '
+            'SAVE_SAMPLES_STEP 1000 -> 1002, CHECKPOINT_STEP 2 -> 3, ITERS 5 -> 6') in out
+    assert [int(r['step']) for r in rows(tmp_path / 'run')] == [3, 6]
+    assert sorted(os.listdir(str(tmp_path / 'run' / 'samples'))) == ['samples_000006.png']
+    assert checkpoint_values(tmp_path / 'run')['global_step'] == 6
+
+
+def test_loops_must_fit_the_run():
+    phase = collections.namedtuple('Phase', 'start end name')
+    one, cfg = [phase(0, 12, '')], {'iterations_per_loop': 4, 'fused_step': True}
+    gan_train.check_loops(cfg, 8, one, 'npu', lambda step: 5)
+    with pytest.raises(ConfigError, match='resumes at step 6, not a multiple'):
+        gan_train.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
+    with pytest.raises(ConfigError, match='phase 8x8 fade-in spans steps 4 to 10'):
+        gan_train.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
+                              lambda step: 1)
+    with pytest.raises(ConfigError, match='--warmup_Diters equal to --Diters'):
+        gan_train.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
+    gan_train.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
+    with pytest.raises(ConfigError, match='needs --fused_step true'):
+        gan_train.check_loops(dict(cfg, fused_step=False), 0, one, 'npu', lambda step: 5)
+    gan_train.check_loops(dict(cfg, iterations_per_loop=1), 3, one, 'npu', lambda step: 5)
+
+
+def test_ascend_switches_make_their_folders_and_are_ignored_off_npu(tmp_path, capsys):
+    cfg = dict(gan_train.TRAIN_DEFAULTS, output_path=str(tmp_path), over_dump=True,
+               profiling=True, data_dump_flag=True, data_dump_step='0|4')
+    debug = gan_train.npu_debug(cfg, 'npu')
+    assert debug.dump_path == str(tmp_path / 'data_dump') and debug.data_dump_step == '0|4'
+    assert debug.over_dump and debug.profiling_path == str(tmp_path / 'profiling')
+    assert os.path.isdir(debug.dump_path) and os.path.isdir(debug.profiling_path)
+    assert gan_train.npu_debug(dict(cfg, data_dump_flag=False), 'npu').dump_path == \
+        str(tmp_path / 'overflow_dump')
+    assert gan_train.npu_debug(cfg, 'cpu') == gan_train.device.NO_DEBUG
+    assert 'only act on an Ascend NPU; ignored on cpu' in capsys.readouterr().out

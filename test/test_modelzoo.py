@@ -83,3 +83,36 @@ def test_8p_script_starts_one_hccl_rank_per_device(tmp_path):
     assert summary(str(out / (case + '.log')))['RankSize'] == '8'
     missing = run(['bash', 'test/train_full_8p.sh', '--data_path=%s' % (tmp_path / 'data')])
     assert missing.returncode == 1 and '8p needs --rank_table=FILE' in missing.stdout
+
+
+TEMPLATE_FLAGS = ['--precision_mode=allow_fp32_to_fp16', '--over_dump=True',
+                  '--over_dump_path=/tmp/o', '--data_dump_flag=False', '--data_dump_step=0|5',
+                  '--data_dump_path=/tmp/d', '--profiling=True', '--profiling_dump_path=/tmp/p',
+                  '--autotune=False']
+
+
+def test_scripts_take_the_modelzoo_template_switches(tmp_path):
+    """The template's switches reach gan_train.py as its settings (which map them to the
+    adapter's keys); no batch size is forced on the preset unless --batch_size is given; a
+    bare switch means true; --help lists them."""
+    stand_in = tmp_path / 'python'
+    stand_in.write_text('#!/bin/bash\necho "$*" >> "%s"\n'
+                        'echo "step: 1/1, loss_d: -0.5, loss_g: 0.1, sec/step: 0.2, fps: 5"\n'
+                        % (tmp_path / 'launches'))
+    stand_in.chmod(0o755)
+    for script in ('train_full_1p.sh', 'train_performance_1p.sh'):
+        result = subprocess.run(
+            ['bash', 'test/' + script, '--data_path=%s' % tmp_path, '--output_path=%s' % (
+                tmp_path / 'out'), '--preset=pgan_tiny', '--autotune'] + TEMPLATE_FLAGS, cwd=ROOT,
+            env=dict(os.environ, PYTHON=str(stand_in)), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, universal_newlines=True)
+        assert result.returncode == 0, result.stdout
+    for line in (tmp_path / 'launches').read_text().splitlines():
+        assert '--batch_size' not in line and '--autotune --precision_mode' in line
+        for flag in TEMPLATE_FLAGS:
+            assert ' {} {}'.format(*flag.split('=', 1)) in line, (flag, line)
+    for script in ('train_full_1p.sh', 'train_full_8p.sh', 'train_performance_1p.sh'):
+        usage = run(['bash', 'test/' + script, '--help'])
+        assert usage.returncode == 0
+        for flag in TEMPLATE_FLAGS:
+            assert flag.split('=')[0] + ' ' in usage.stdout, (script, flag)

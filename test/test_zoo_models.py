@@ -45,13 +45,13 @@ def tiny_cfg(name, **overrides):
     return model, model.config(**{k: cfg[k] for k in model.DEFAULTS})
 
 
-def digits_batches(cfg, seed=0):
+def digits_inputs(cfg, seed=0):
     rng = np.random.RandomState(seed)
     size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
     source = datasets.base.ArraySource('random', rng.randint(
         0, 256, (4 * cfg['batch_size'], size, size, channels), np.uint8),
         rng.randint(0, 10, 4 * cfg['batch_size']), 10)
-    return datasets.base.batches(source, cfg['batch_size'], seed)
+    return datasets.base.step_inputs(source, cfg['batch_size'], seed)
 
 
 @pytest.mark.parametrize('model,overrides,n_gen,n_disc', [
@@ -108,8 +108,9 @@ def test_wgan_clipping_and_warm_up():
     _, cfg = tiny_cfg('wgan', clamp_lower=-0.005, clamp_upper=0.004)
     lower, upper = np.float32(-0.005), np.float32(0.004)  # as float32 weights hold them
     with new_session() as session:
-        gan = wgan.build(cfg, digits_batches(cfg))
-        session.run(tf.global_variables_initializer())
+        pipeline = digits_inputs(cfg)
+        gan = wgan.build(cfg, pipeline)
+        session.run([tf.global_variables_initializer(), pipeline.initializer])
         critic = params.params_with_name('Discriminator.', trainable_only=True)
         assert max(np.abs(v).max() for v in session.run(critic)) > 0.01  # N(1, .02) BN scales
         generator_before = session.run(params.params_with_name('Generator'))
@@ -142,8 +143,9 @@ def test_rmsprop_starts_from_a_zero_mean_square():
 def test_one_fused_iteration_trains_both_networks(name):
     model, cfg = tiny_cfg(name)
     with new_session() as session:
-        gan = model.build(cfg, digits_batches(cfg))
-        session.run(tf.global_variables_initializer())
+        pipeline = digits_inputs(cfg)
+        gan = model.build(cfg, pipeline)
+        session.run([tf.global_variables_initializer(), pipeline.initializer])
         networks = [params.params_with_name(p, True) for p in ('Generator', 'Discriminator.')]
         before = session.run(networks)
         metrics = session.run([gan.train_op, gan.train_metrics])[1]
@@ -158,8 +160,9 @@ def test_one_fused_iteration_trains_both_networks(name):
 def test_dcgan_discriminator_scores_and_bce():
     _, cfg = tiny_cfg('dcgan')
     with new_session() as session:
-        gan = dcgan.build(cfg, digits_batches(cfg))
-        session.run(tf.global_variables_initializer())
+        pipeline = digits_inputs(cfg)
+        gan = dcgan.build(cfg, pipeline)
+        session.run([tf.global_variables_initializer(), pipeline.initializer])
         metrics = session.run(gan.disc_metrics)
     assert 0 < metrics['d_real'] < 1 and 0 < metrics['d_fake'] < 1
     # Untrained: D(x) ~ 1/2 for every input, so the summed BCE is ~ 2 log 2.
@@ -228,3 +231,30 @@ def test_epochs_run_records_and_resumes_its_iterations(tmp_path, capsys):
     assert json.load(open(tmp_path / 'run' / 'config.json'))['ITERS'] == 5
     assert gan_train.main(flags) == 0
     assert 'settings changed' not in capsys.readouterr().out
+
+
+def test_cgan_dropout_comes_from_the_given_draws():
+    """The MLP critic's dropout: a unit survives where its draw is at least the rate, scaled
+    by 1 / (1 - rate) (tf.nn.dropout's rule); draws come from the input pipeline, so a step
+    drops the same units in the fused and step-by-step loops and after a resume."""
+    _, cfg = tiny_cfg('cgan')
+    rng = np.random.RandomState(0)
+    images = rng.uniform(-1, 1, (8, 28, 28, 1)).astype('float32')
+    labels = np.arange(8) % 10
+    units = cgan.dropout_units(cfg)
+    with new_session() as session:
+        logits = [cgan.discriminator(cfg, images, labels, d)[0] for d in (
+            None, np.zeros((8, units), np.float32), np.full((8, units), .99, np.float32),
+            rng.uniform(size=(8, units)).astype('float32'))]
+        session.run(tf.global_variables_initializer())
+        plain, dropped, kept, some = session.run(logits)
+        bias = session.run(params.params_with_name('Discriminator.Output')[-1])
+    np.testing.assert_allclose(dropped, np.full(8, bias[0]), atol=1e-6)  # all units dropped
+    assert np.abs(kept - plain).max() > 1e-4 and np.abs(some - kept).max() > 1e-4
+    _, no_rate = tiny_cfg('cgan', DROPOUT=0., INPUT_DROPOUT=0.)
+    with new_session() as session:
+        pair = [cgan.discriminator(no_rate, images, labels, d)[0] for d in (
+            None, rng.uniform(size=(8, units)).astype('float32'))]
+        session.run(tf.global_variables_initializer())
+        a, b = session.run(pair)
+    np.testing.assert_allclose(a, b, atol=1e-6)

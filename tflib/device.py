@@ -7,14 +7,30 @@ ExponentialUpdateLossScaleManager. GPU: memory growth and, optionally, TF's auto
 precision rewrite with dynamic loss scaling. CPU: thread counts and, optionally, oneDNN's bfloat16
 rewrite. ``npu_bridge`` is imported only when an NPU is asked for.
 """
+import collections
 import importlib
 import importlib.util
+import json
+import re
 
 from tflib.compat import IS_TF2, tf
 
 DEVICES = ('auto', 'npu', 'gpu', 'cpu')
+# The values Ascend's adapter accepts (tf_adapter/util/npu_attrs.cc, SetNpuOptimizerAttr).
 PRECISION_MODES = ('allow_mix_precision', 'allow_fp32_to_fp16', 'force_fp16', 'force_fp32',
-                   'must_keep_origin_dtype')
+                   'must_keep_origin_dtype', 'cube_fp16in_fp32out', 'allow_mix_precision_fp16',
+                   'allow_mix_precision_bf16', 'allow_fp32_to_bf16')
+DUMP_STEP = re.compile(r'^\d+(-\d+)?(\|\d+(-\d+)?)*$')
+
+# Ascend's debugging switches (the ModelZoo template's flags), as the adapter reads them.
+NpuDebug = collections.namedtuple('NpuDebug', [
+    'dump_path',       # the one folder of both dumps (the adapter requires it to exist)
+    'data_dump_step',  # '' : no data dump; else the steps, e.g. '10', '0|5|10', '0-5'
+    'over_dump',       # overflow detection: dump the operators that overflow
+    'profiling_path',  # '' : no profiling; else its output folder
+    'autotune',        # tune operators (RL and GA) while compiling
+])
+NO_DEBUG = NpuDebug('', '', False, '', False)
 
 
 class DeviceError(RuntimeError):
@@ -56,9 +72,12 @@ def data_format(device):
 
 
 def session_config(device, precision_mode='allow_mix_precision', mixed_precision=False,
-                   threads=0, local_rank=None):
+                   threads=0, local_rank=None, iterations_per_loop=1, debug=NO_DEBUG):
     """The ConfigProto for ``device`` (already resolved); ``local_rank`` is set for
-    data-parallel ranks: it picks a rank's GPU (on Ascend, npu_bridge reads DEVICE_ID)."""
+    data-parallel ranks: it picks a rank's GPU (on Ascend, npu_bridge reads DEVICE_ID).
+    On NPU, ``iterations_per_loop`` > 1 sinks that many iterations and the input pipeline to
+    the device (with ``loop_op``), and ``debug`` sets Ascend's dump, profiling and tuning
+    switches."""
     config = tf.ConfigProto(allow_soft_placement=True)
     rewrites = config.graph_options.rewrite_options
     if device == 'npu':
@@ -71,6 +90,10 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
         npu.parameter_map['precision_mode'].s = tf.compat.as_bytes(precision_mode)
         if local_rank is not None:  # data-parallel: HCCL's allreduce overlaps the backprop
             npu.parameter_map['hcom_parallel'].b = True
+        if iterations_per_loop > 1:
+            npu.parameter_map['iterations_per_loop'].i = iterations_per_loop
+            npu.parameter_map['enable_data_pre_proc'].b = True
+        _npu_debug(npu.parameter_map, debug)
         rewrites.remapping = rewrites.OFF
         rewrites.memory_optimization = rewrites.OFF
     elif device == 'gpu':
@@ -86,6 +109,42 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
                                   'which TensorFlow {} lacks'.format(tf.__version__))
             rewrites.auto_mixed_precision_onednn_bfloat16 = rewrites.ON
     return config
+
+
+def _npu_debug(parameters, debug):
+    """Ascend's dump, profiling and tuning switches as NpuOptimizer parameters."""
+    if debug.data_dump_step or debug.over_dump:
+        parameters['dump_path'].s = tf.compat.as_bytes(debug.dump_path)
+    if debug.data_dump_step:
+        if not DUMP_STEP.match(debug.data_dump_step):
+            raise DeviceError('--data_dump_step expects steps like 10, 0|5|10 or 0-5, got {!r}'
+                              .format(debug.data_dump_step))
+        parameters['enable_dump'].b = True
+        parameters['dump_step'].s = tf.compat.as_bytes(debug.data_dump_step)
+        parameters['dump_mode'].s = b'all'
+    if debug.over_dump:
+        parameters['enable_dump_debug'].b = True
+        parameters['dump_debug_mode'].s = b'all'
+    if debug.profiling_path:
+        parameters['profiling_mode'].b = True
+        parameters['profiling_options'].s = tf.compat.as_bytes(json.dumps({
+            'output': debug.profiling_path, 'training_trace': 'on', 'task_trace': 'on',
+            'aicpu': 'on', 'fp_point': '', 'bp_point': '', 'aic_metrics': 'PipeUtilization'}))
+    if debug.autotune:
+        parameters['auto_tune_mode'].s = b'RL,GA'
+
+
+def loop_op(train_op, iterations_per_loop):
+    """(op, load): ``train_op`` as the op of an NPU loop of ``iterations_per_loop``
+    iterations per session call (npu_bridge's IterationPerLoop: an ``IterationOp`` node and its
+    loop variables, the session config's ``iterations_per_loop`` being the same), and
+    ``load(session)``, which sets the count once the session exists. One iteration: the op
+    itself and no load."""
+    if iterations_per_loop == 1:
+        return train_op, None
+    loop = npu_bridge('npu_bridge.estimator.npu.util').IterationPerLoop()
+    op = loop.create_iteration_per_loop_var(train_op)
+    return op, lambda session: loop.load_iteration_per_loop_var(session, iterations_per_loop)
 
 
 def loss_scale_manager(init_loss_scale=2 ** 32, incr_every_n_steps=1000):

@@ -2,6 +2,8 @@
 and the train ops a model builds from its two step functions."""
 import collections
 
+import numpy as np
+
 from tflib import layout, params
 from tflib.compat import tf
 
@@ -9,11 +11,14 @@ GANGraph = collections.namedtuple('GANGraph', [
     'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
     'discriminator',  # discriminator(images NHWC[, labels for CGAN]) -> (scores [N], class
                       # logits or None)
-    'disc_train_op',  # one critic step; draws a fresh real batch
-    'gen_train_op',   # one generator step; increments `step`
-    'train_op',       # fused: `fused_critic_steps` critic steps, then the generator step
+    'inputs',         # {name: tensor}: one element of the input pipeline (one IteratorGetNext)
+    'critic_index',   # which critic step of `inputs` disc_train_op takes (default 0)
+    'disc_train_op',  # step by step: one critic step on `inputs` (fed) at `critic_index`
+    'gen_train_op',   # step by step: one generator step on `inputs` (fed); increments `step`
+    'train_op',       # fused: the element's critic steps, then the generator step
+    'critic_block_op',  # fused: the element's critic steps alone (iterations with more)
     'critic_steps',   # critic_steps(step) -> critic steps to run before generator step `step`
-    'fused_critic_steps',  # the critic steps inside train_op
+    'fused_critic_steps',  # the critic steps of one element (train_op, critic_block_op)
     'step',           # global step: generator steps done
     'learning_rate',  # scalar tensor, after decay
     'disc_metrics',   # {name: scalar} computed by a critic step, for logs and summaries
@@ -28,8 +33,6 @@ Phase = collections.namedtuple('Phase', [
     'name',      # shown when the phase begins ('' for a model with a single phase)
 ])
 
-_SALTS = 16  # distinct random draws one train step may make
-DRAWS_COLLECTION = 'ganzoo_random_draws'
 FEATURES_COLLECTION = 'ganzoo_critic_features'
 
 # gate_gradients for every model's minimize(). GATE_GRAPH computes all of a step's gradients
@@ -53,72 +56,50 @@ def critic_features():
 
 
 def all_finite(variables):
-    """A boolean scalar: no NaN or Inf in any of ``variables``."""
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables]))
+    """A boolean scalar: no NaN or Inf in any of ``variables``. Written as |x| < inf, which is
+    false for both, because TF's IsFinite has no AI Core kernel on Ascend (AI CPU only)."""
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.abs(v) < np.inf) for v in variables]))
 
 
 def carried_state():
     """The variables a new phase's graph takes from the last phase's checkpoint: the registry
-    params (weights, normalisation statistics, moving averages), the step and the draw
-    counter. Optimizer state is left out, so it starts afresh (tkarras's
-    reset_opt_for_new_lod)."""
-    return params.all_params() + [tf.train.get_global_step()] + \
-        tf.get_collection(DRAWS_COLLECTION)
+    params (weights, normalisation statistics, moving averages) and the step. Optimizer state
+    is left out, so it starts afresh (tkarras's reset_opt_for_new_lod)."""
+    return params.all_params() + [tf.train.get_global_step()]
 
 
-class Draws(object):
-    """The random inputs of one train step (noise, penalty mixing, labels) as stateless functions
-    of (seed, draw counter): the fused and the step-by-step loops, and a resumed run, draw the
-    same numbers on either TF."""
-
-    def __init__(self, seed, counter):
-        self.seed, self.counter, self.salt = int(seed), counter, 0
-
-    def _next_seed(self):
-        if self.salt == _SALTS:
-            raise ValueError('a train step may make at most {} random draws'.format(_SALTS))
-        self.salt += 1
-        return tf.stack([self.counter * _SALTS + self.salt, tf.constant(self.seed, tf.int32)])
-
-    def normal(self, shape):
-        return tf.random.stateless_normal(shape, seed=self._next_seed())
-
-    def uniform(self, shape):
-        return tf.random.stateless_uniform(shape, seed=self._next_seed())
-
-    def integers(self, shape, maxval):
-        return tf.random.stateless_uniform(shape, seed=self._next_seed(), minval=0,
-                                           maxval=maxval, dtype=tf.int32)
-
-
-def train_ops(critic_step, generator_step, n_critic, seed):
+def train_ops(critic_step, generator_step, spec, inputs):
     """The GANGraph fields of the train ops, from the model's step functions
-    ``critic_step(draws) -> (op, metrics)`` (each call builds a fresh copy that draws its own
-    real batch) and ``generator_step(draws) -> (op, metrics)``: one op per step for the
-    step-by-step loop, and ``train_op``, the ``n_critic`` critic steps and the generator step
-    chained by control dependencies into one op, so that a generator iteration is one session
-    call (one host round trip, as an NPU wants). Both read one draw counter, so they compute
-    the same thing."""
-    counter = tf.Variable(0, trainable=False, name='RandomDraws', dtype=tf.int32)
-    tf.add_to_collection(DRAWS_COLLECTION, counter)
+    ``critic_step(inputs) -> (op, metrics)`` (``inputs``: ``images``, ``labels`` and the
+    critic draws of ``spec``) and ``generator_step(inputs) -> (op, metrics)`` (the generator
+    draws), and ``inputs``, the pipeline element of ``spec`` (tflib/steps.py).
 
-    def counted(step_fn):
-        op, metrics = step_fn(Draws(seed, tf.identity(counter)))
-        with tf.control_dependencies([op]):
-            return counter.assign_add(1).op, metrics
+    ``train_op`` chains the element's critic steps and the generator step by control
+    dependencies: a generator iteration is one session call whose every input comes from the
+    one IteratorGetNext at its start, so no host op sits between device ops and the step is
+    one device graph (as Ascend's adapter wants). ``critic_block_op`` runs the critic steps
+    alone, for iterations with more critic steps than an element holds. The step-by-step ops
+    compute the same thing from the same element, fed back into ``inputs``."""
+    fused = spec.fused_critic_steps
 
-    disc_train_op, disc_metrics = counted(critic_step)
-    gen_train_op, gen_metrics = counted(generator_step)
+    def critic_inputs(index):
+        names = ['images', 'labels'] + ['critic/' + name for name in spec.critic]
+        return {name.split('/')[-1]: inputs[name][index] for name in names}
+
+    generator_inputs = {name: inputs['generator/' + name] for name in spec.generator}
+    critic_index = tf.placeholder_with_default(0, [], name='critic_index')
+    disc_train_op, disc_metrics = critic_step(critic_inputs(critic_index))
+    gen_train_op, gen_metrics = generator_step(generator_inputs)
     done = []
-    for _ in range(n_critic):
+    for index in range(fused):
         with tf.control_dependencies(done):
-            op, last_disc_metrics = counted(critic_step)
+            op, last_disc_metrics = critic_step(critic_inputs(index))
         done = [op]
     with tf.control_dependencies(done):
-        train_op, last_gen_metrics = counted(generator_step)
-    return dict(disc_train_op=disc_train_op, disc_metrics=disc_metrics,
-                gen_train_op=gen_train_op, gen_metrics=gen_metrics, train_op=train_op,
-                fused_critic_steps=n_critic,
+        train_op, last_gen_metrics = generator_step(generator_inputs)
+    return dict(inputs=inputs, critic_index=critic_index, disc_train_op=disc_train_op,
+                disc_metrics=disc_metrics, gen_train_op=gen_train_op, gen_metrics=gen_metrics,
+                train_op=train_op, critic_block_op=done[0], fused_critic_steps=fused,
                 train_metrics=dict(last_disc_metrics, **last_gen_metrics))
 
 

@@ -6,6 +6,8 @@ leave every network as NHWC; the networks convert at their edges.
 """
 import contextlib
 
+import numpy as np
+
 from tflib.compat import tf
 from tflib.config import ConfigError
 
@@ -48,22 +50,35 @@ def broadcast_channels(v):
     return v[..., None, None, :] if v.shape.ndims == 2 else v
 
 
+@tf.RegisterGradient('StaticTranspose')
+def _static_transpose_grad(op, grad):
+    """The transpose by the inverse permutation, computed here rather than by TF's
+    InvertPermutation op (AI CPU only on Ascend); itself twice differentiable the same way."""
+    return transpose(grad, np.argsort(tf.get_static_value(op.inputs[1]))), None
+
+
+def transpose(x, perm):
+    """``tf.transpose`` by a constant ``perm`` whose gradients need no InvertPermutation."""
+    with tf.get_default_graph().gradient_override_map({'Transpose': 'StaticTranspose'}):
+        return tf.transpose(x, [int(p) for p in perm])
+
+
 def from_nhwc(images):
-    return tf.transpose(images, [0, 3, 1, 2]) if data_format() == 'NCHW' else images
+    return transpose(images, [0, 3, 1, 2]) if data_format() == 'NCHW' else images
 
 
 def to_nhwc(x):
-    return tf.transpose(x, [0, 2, 3, 1]) if data_format() == 'NCHW' else x
+    return transpose(x, [0, 2, 3, 1]) if data_format() == 'NCHW' else x
 
 
 def unflatten_nchw(x, channels, height, width):
     """[N, C*H*W] in NCHW order (a Linear layer's output) -> feature map in the current layout."""
     x = tf.reshape(x, [-1, channels, height, width])
-    return x if data_format() == 'NCHW' else tf.transpose(x, [0, 2, 3, 1])
+    return x if data_format() == 'NCHW' else transpose(x, [0, 2, 3, 1])
 
 
 def flatten_nchw(x):
     """Feature map in the current layout -> [N, C*H*W] in NCHW order (a Linear layer's input)."""
     if data_format() == 'NHWC':
-        x = tf.transpose(x, [0, 3, 1, 2])
+        x = transpose(x, [0, 3, 1, 2])
     return tf.reshape(x, [-1, int(x.shape[1]) * int(x.shape[2]) * int(x.shape[3])])

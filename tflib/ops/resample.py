@@ -20,8 +20,8 @@ def mean_pool(x):
 def upsample(x):
     """2x nearest-neighbour upsampling: four copies on the channel axis, then depth_to_space."""
     if layout.data_format() == 'NCHW':
-        x = tf.transpose(tf.concat([x, x, x, x], axis=1), [0, 2, 3, 1])
-        return tf.transpose(tf.depth_to_space(x, 2), [0, 3, 1, 2])
+        x = layout.transpose(tf.concat([x, x, x, x], axis=1), [0, 2, 3, 1])
+        return layout.transpose(tf.depth_to_space(x, 2), [0, 3, 1, 2])
     return tf.depth_to_space(tf.concat([x, x, x, x], axis=3), 2)
 
 

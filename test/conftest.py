@@ -1,6 +1,7 @@
 """Shared fixtures: fresh seeded graphs, the data formats this CPU can run, tiny configs."""
 import contextlib
 import itertools
+import os
 import sys
 import types
 
@@ -175,13 +176,29 @@ def write_standin_classifier(path, n_classes=10, n_features=16, size=16, seed=0)
     return str(path)
 
 
+def npu_bridge_api():
+    """{(module, member): [parameter names]} of the npu_bridge API the project calls, as the
+    adapter's source defines it (test/data/ascend/npu_bridge_api.txt)."""
+    api = {}
+    with open(os.path.join(os.path.dirname(__file__), 'data', 'ascend', 'npu_bridge_api.txt')) as f:
+        for line in f:
+            if not line.startswith('#'):
+                module, member, parameters = line.split()[:3]
+                api[module, member] = parameters.split(',')
+    return api
+
+
 def stand_in_npu_bridge(monkeypatch, modules):
     """Make ``npu_bridge.NAME`` importable as a module holding ``members`` for each NAME:
-    members of ``modules`` ({NAME: {member: value}})."""
+    members of ``modules`` ({NAME: {member: value}}). Each must be one the adapter defines
+    (npu_bridge_api), so the project's calls, which the stand-ins serve, exist there."""
+    api = npu_bridge_api()
     monkeypatch.setitem(sys.modules, 'npu_bridge', types.ModuleType('npu_bridge'))
     for name, members in modules.items():
         module = types.ModuleType('npu_bridge.' + name)
         for key, value in members.items():
+            assert ('npu_bridge.' + name, key) in api, 'npu_bridge.{}.{} is not in the adapter'\
+                .format(name, key)
             setattr(module, key, value)
         monkeypatch.setitem(sys.modules, 'npu_bridge.' + name, module)
 

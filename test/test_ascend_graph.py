@@ -26,7 +26,8 @@ from tflib import distributed, inference
 from tflib.compat import tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OPS = json.load(open(os.path.join(HERE, 'data', 'ascend', 'ascend_tf_ops.json')))
+with open(os.path.join(HERE, 'data', 'ascend', 'ascend_tf_ops.json')) as _f:
+    OPS = json.load(_f)
 ADAPTER = set(OPS['adapter_supported_tf_ops'])
 HOST = set(OPS['host_ops'])
 ATC = set(OPS['tf_parser_mapping']) | set(OPS['ge_builtin_tf_ops'])
@@ -41,8 +42,6 @@ TINY = {  # per model: settings that shrink its networks (the graph's op types s
     'cgan': ['--batch_size', '4'],
     'pgan': ['--batch_size', '4', '--STABLE_IMAGES', '8', '--FADE_IMAGES', '8'],
 }
-# Ops a step may run on the AI CPU (no AI Core kernel): none today. A new one needs a reason.
-AICPU_ALLOWED = set()
 
 
 def tf115_type(op_type):
@@ -89,7 +88,7 @@ def step_problems(targets, where):
             problems.append('{}: {} ({}) is in no CANN list of device ops: it stays on the host'
                             .format(where, op_type, origin(op)))
             continue
-        if op_type in AICPU_ONLY and op_type not in AICPU_ALLOWED:
+        if op_type in AICPU_ONLY:
             problems.append('{}: {} ({}) has only an AI CPU kernel'.format(
                 where, op_type, origin(op)))
         device.add(op)

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import TINY, fixed_inputs, new_session, stand_in_npu_bridge
+from conftest import TINY, fixed_inputs, new_session, npu_bridge_api, stand_in_npu_bridge
 from models import transfer_gan
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
@@ -124,6 +124,8 @@ def test_npu_loss_scaling_wraps_each_optimizer(fake_npu_bridge):
     assert fake_npu_bridge.calls == [('scale', optimizer, {
         'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000, 'decr_every_n_nan_or_inf': 2,
         'decr_ratio': 0.5}, False)]
+    assert set(fake_npu_bridge.calls[0][2]) <= set(npu_bridge_api()[
+        'npu_bridge.estimator.npu.npu_loss_scale_manager', 'ExponentialUpdateLossScaleManager'])
     plain = object()
     assert device.wrap_optimizer(plain, 'cpu') is plain
     assert device.wrap_optimizer(plain, 'gpu') is plain

@@ -13,6 +13,7 @@ import configs
 import datasets
 import gan_train
 from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
+from tflib import checkpoints
 from tflib.compat import tf
 from tflib.config import ConfigError
 
@@ -201,8 +202,7 @@ def test_help_lists_presets_and_settings(capsys):
 
 
 def checkpoint_values(run_dir):
-    meta = json.loads((run_dir / 'meta.json').read_text())
-    reader = tf.train.load_checkpoint(meta['checkpoint'])
+    reader = tf.train.load_checkpoint(checkpoints.resolve(str(run_dir)))
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
 
 
@@ -229,7 +229,7 @@ def test_iterations_per_loop_rounds_the_loop_settings(tmp_path, capsys):
                            '--CHECKPOINT_STEP', '2', capsys=capsys)
     assert code == 0, err
     assert ('--iterations_per_loop 3: rounded up to multiples: LOG_STEP 1 -> 3, '
-            'SAVE_SAMPLES_STEP 1000 -> 1002, CHECKPOINT_STEP 2 -> 3, ITERS 5 -> 6') in out
+            'SAVE_SAMPLES_STEP 250 -> 252, CHECKPOINT_STEP 2 -> 3, ITERS 5 -> 6') in out
     assert [int(r['step']) for r in rows(tmp_path / 'run')] == [3, 6]
     assert sorted(os.listdir(str(tmp_path / 'run' / 'samples'))) == ['samples_000006.png']
     assert checkpoint_values(tmp_path / 'run')['global_step'] == 6

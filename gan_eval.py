@@ -17,29 +17,29 @@ a grid of the first 100 and all images (uint8, ``images.npz``) go to --output_di
 one per line; the Inception Score keeps the Ascend port's format.
 """
 import argparse
-import inspect
 import os
 import sys
 
 import numpy as np
 
 import datasets
-import models
-from tflib import checkpoints, cli, files, images, inference
+from tflib import checkpoints, cli, files, images
 from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier, parzen, representation, scores
+from zoo import generators, scoring
 
 PROGRAM = 'gan_eval.py'
-DIGIT_CLASSIFIER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
-                                'digit_classifier.pb')
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split('\n\n')[0])
     parser.add_argument('--ckpt', help='run directory, checkpoint prefix, .pb or .onnx')
     parser.add_argument('--preset', help='describes a checkpoint that has no meta.json')
+    parser.add_argument('--n_classes', type=int,
+                        help='classes of a conditional .pb / .onnx exported without a '
+                             'signature (default 10)')
     parser.add_argument('--n', type=int, default=10000, help='images to generate')
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
     parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '
@@ -70,81 +70,13 @@ def parse(argv):
     return parser.parse_known_args(argv)
 
 
-class Sampler(object):
-    """Generates images from a checkpoint, a frozen .pb or an .onnx, in batches."""
-
-    def __init__(self, path, preset=None, flags=()):
-        self.conditional, self.n_classes = False, 0
-        if path.endswith('.onnx'):
-            import onnxruntime
-            self.onnx = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
-            shapes = {i.name: i.shape for i in self.onnx.get_inputs()}
-            self.z_dim = shapes['z:0'][1]
-            self.conditional = 'label:0' in shapes
-            self.n_classes = 10
-            return
-        self.onnx = None
-        graph = tf.Graph()
-        self.session = tf.Session(graph=graph)
-        with graph.as_default():
-            if path.endswith('.pb'):
-                graph_def = classifier.read_graph_def(path, 'generator graph')
-                tf.import_graph_def(graph_def, name='')
-                if 'z' not in [n.name for n in graph_def.node]:
-                    raise classifier.ScorerError('{}: not a generator graph (no input z; '
-                                                 'freeze_graph.py writes those)'.format(path))
-                self.z_dim = int(graph.get_tensor_by_name('z:0').shape[1])
-                self.conditional = 'label' in [n.name for n in graph_def.node]
-                self.n_classes = 10
-            else:
-                model, cfg, prefix = inference.describe(path, preset, flags)
-                inference.generator_graph(model, cfg)
-                inference.restore_graph(self.session, prefix)
-                self.z_dim, self.conditional = cfg['Z_DIM'], cfg.get('CONDITIONAL', False)
-                self.n_classes = cfg.get('N_CLASSES', 0)
-            # A callable skips session.run's per-call feed and fetch handling: 2.7 instead of
-            # 3.2 ms per call for the flagship at batch 1, onnxruntime's speed.
-            self.inputs = ['z:0', 'label:0'] if self.conditional else ['z:0']
-            self.generate = self.session.make_callable('images:0', self.inputs)
-
-    def sample(self, n, batch, seed=0):
-        rng = np.random.RandomState(seed)
-        out = []
-        for start in range(0, n, batch):
-            size = min(batch, n - start)
-            feed = {'z:0': rng.randn(size, self.z_dim).astype(np.float32)}
-            if self.conditional:
-                feed['label:0'] = ((start + np.arange(size)) % self.n_classes).astype(np.int32)
-            if self.onnx is not None:
-                out.append(self.onnx.run(['images:0'], feed)[0])
-            else:
-                out.append(self.generate(*[feed[name] for name in self.inputs]))
-        return np.concatenate(out)
-
-
-def default_classifier(path, channels):
-    """``path``, or the built-in digit classifier for 1-channel images."""
-    if path:
-        return path
-    if channels == 1:
-        return DIGIT_CLASSIFIER
-    raise ConfigError('--classifier is required for colour images (e.g. inception-2015-12-05\'s '
-                      'classify_image_graph_def.pb)')
-
-
-def inception_label(n):
-    return 'inception_{}'.format('{}k'.format(n // 1000) if n % 1000 == 0 else n)
-
-
-def inception_line(n, mean, std):
-    """The Ascend port's score line, which test/*.sh parse (with the real N)."""
-    label = inception_label(n)
-    return 'Final Average Distances : {} score : {} {}_std: {}'.format(label, mean, label, std)
-
-
 def evaluate(args, flags):
-    sampler = Sampler(args.ckpt, args.preset, flags)
-    generated = sampler.sample(args.n, args.batch)
+    sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
+    try:
+        generated = sampler.sample(args.n, args.batch)
+    finally:
+        sampler.close()
+    print('{}: {}'.format(args.ckpt, sampler.signature))
     out = args.output_dir or (args.ckpt if os.path.isdir(args.ckpt) else
                               os.path.dirname(os.path.abspath(args.ckpt)))
     if not os.path.isdir(out):
@@ -153,11 +85,12 @@ def evaluate(args, flags):
     images.save_png(os.path.join(out, 'eval_grid.png'), images.grid(pixels[:100]))
     files.write_atomic(os.path.join(out, 'images.npz'),
                        lambda f: np.savez_compressed(f, images=pixels))
-    model = classifier.FrozenClassifier(default_classifier(args.classifier, generated.shape[3]),
-                                        batch_size=args.batch)
-    features, probs = model.run(classifier.to_pixels(generated))
-    mean, std = scores.inception_score(probs)
-    print(inception_line(args.n, mean, std))
+    model = scoring.open_classifier(args.classifier, generated.shape[3], args.batch)
+    try:
+        features, mean, std = scoring.inception(model, generated)
+    finally:
+        model.close()
+    print(scoring.inception_line(args.n, mean, std))
     if args.fid_stats:
         stats = load_stats(args.fid_stats)
         mu, sigma = scores.statistics(features)
@@ -176,13 +109,13 @@ def evaluate(args, flags):
 
 def parzen_score(args, generated):
     """Log-likelihood of --dataset's images under a Parzen window on the generated ones, in
-    [0, 1]: MNIST in its own 28x28 frame (d = 784, as published; generated digits are taken
-    back out of the loader's 32x32 padding), other data at the generator's size."""
-    load = datasets.get(args.dataset)
-    mnist = args.dataset in ('mnist', 'mnist_builtin')
-    size, channels = (28 if mnist else generated.shape[1]), generated.shape[3]
-    train = load(args.data_path, size, channels, 'train')
-    test = load(args.data_path, size, channels, 'test') if args.parzen_protocol == 'paper' \
+    [0, 1], in the data's native frame: MNIST's 28x28 (d = 784, as published; generated
+    digits are taken back out of the loader's 32x32 padding), other data at the generator's
+    size."""
+    dataset = datasets.get(args.dataset)
+    size, channels = dataset.frame_size(generated.shape[1]), generated.shape[3]
+    train = dataset(args.data_path, size, channels, 'train')
+    test = dataset(args.data_path, size, channels, 'test') if args.parzen_protocol == 'paper' \
         else train  # the seed's test points are training images
 
     def read(source, indices):  # only the images the protocol uses
@@ -191,7 +124,7 @@ def parzen_score(args, generated):
     validation, scored = parzen.protocol_points(args.parzen_protocol, np.arange(len(train)),
                                                 np.arange(len(test)), args.parzen_validation)
     validation, test = read(train, validation), read(test, scored)
-    samples = (datasets.mnist.to_digit_frame(generated) if mnist else generated) * .5 + .5
+    samples = dataset.frame(generated) * .5 + .5
     result = parzen.score(samples.reshape(len(samples), -1), test, validation)
     print('{}, protocol {}, {} validation points'.format(
         parzen.format_score(result), args.parzen_protocol, len(validation)))
@@ -210,14 +143,16 @@ def load_stats(path):
 
 def make_stats(args):
     """mu, sigma and (up to 10,000 of) the features of a dataset's images."""
-    source = datasets.get(args.dataset)(args.data_path, args.image_size, 3, args.split)
-    channels = 1 if args.dataset.startswith('mnist') else 3
-    model = classifier.FrozenClassifier(default_classifier(args.classifier, channels),
-                                        batch_size=args.batch)
+    dataset = datasets.get(args.dataset)
+    source = dataset(args.data_path, args.image_size, 3, args.split)
+    model = scoring.open_classifier(args.classifier, dataset.channels, args.batch)
     features = []
-    for start in range(0, len(source), args.batch):
-        batch, _ = source.read(np.arange(start, min(start + args.batch, len(source))))
-        features.append(model.run(batch.astype(np.float32))[0])
+    try:
+        for start in range(0, len(source), args.batch):
+            batch, _ = source.read(np.arange(start, min(start + args.batch, len(source))))
+            features.append(model.run(batch.astype(np.float32))[0])
+    finally:
+        model.close()
     features = np.concatenate(features)
     mu, sigma = scores.statistics(features)
     files.write_atomic(args.make_stats, lambda f: np.savez(
@@ -226,7 +161,7 @@ def make_stats(args):
                                                            source.path))
 
 
-def critic_features(model, cfg, source, batch, prefix=None, seed=0):
+def critic_features(model, cfg, phase, source, batch, prefix=None, seed=0):
     """Pooled critic features [N, F] of every image of ``source``: from the checkpoint at
     ``prefix``, or from a freshly initialised critic (seeded) when None."""
     graph = tf.Graph()
@@ -234,17 +169,14 @@ def critic_features(model, cfg, source, batch, prefix=None, seed=0):
         tf.set_random_seed(seed)
         images = tf.placeholder(tf.float32, [None, cfg['IMAGE_SIZE'], cfg['IMAGE_SIZE'],
                                              cfg['CHANNELS']])
-        if 'labels' in inspect.signature(model.discriminator).parameters:
-            raise ConfigError('--representation needs a critic that sees images alone; the '
-                              '{} critic also takes labels'.format(models.name(model)))
-        model.discriminator(cfg, images)
+        model.discriminator(cfg, images, phase=phase)
         if not gan_lib.critic_features():
             raise ConfigError('--representation: the {} critic marks no feature layers'.format(
-                models.name(model)))
+                model.name))
         features = representation.pooled(gan_lib.critic_features())
         session.run(tf.global_variables_initializer())
         if prefix:
-            inference.restore_graph(session, prefix)
+            generators.restore_graph(session, prefix)
         out = []
         for start in range(0, len(source), batch):
             pixels, _ = source.read(np.arange(start, min(start + batch, len(source))))
@@ -254,7 +186,10 @@ def critic_features(model, cfg, source, batch, prefix=None, seed=0):
 
 def representation_test(args, flags):
     """Linear-SVM test accuracy on the checkpoint critic's features and on an untrained one's."""
-    model, cfg, prefix = inference.describe(args.ckpt, args.preset, flags)
+    model, cfg, phase, prefix = generators.describe(args.ckpt, args.preset, flags)
+    if model.critic_sees_labels:
+        raise ConfigError('--representation needs a critic that sees images alone; the {} '
+                          'critic also takes labels'.format(model.name))
     load = datasets.get(args.dataset)
     train, test = [load(args.data_path, cfg['IMAGE_SIZE'], cfg['CHANNELS'], split)
                    for split in ('train', 'test')]
@@ -265,7 +200,7 @@ def representation_test(args, flags):
         train = datasets.base.select(train, limit=args.representation_labels)
     labels = [source.read(np.arange(len(source)))[1] for source in (train, test)]
     for name, source_prefix in (('trained', prefix), ('untrained', None)):
-        train_x, test_x = [critic_features(model, cfg, source, args.batch, source_prefix)
+        train_x, test_x = [critic_features(model, cfg, phase, source, args.batch, source_prefix)
                            for source in (train, test)]
         accuracy, c = representation.linear_accuracy(train_x, labels[0], test_x, labels[1])
         print('representation, {} critic: {:.2%} test accuracy (linear SVM, C {:g}, {} '
@@ -274,6 +209,9 @@ def representation_test(args, flags):
 
 
 def run(args, flags):
+    if flags and (args.make_stats or not args.ckpt):
+        raise ConfigError('unrecognized arguments: {} (--KEY VALUE settings describe a '
+                          'checkpoint given with --ckpt)'.format(' '.join(flags)))
     if args.make_stats:
         make_stats(args)
     elif args.ckpt and args.representation:

@@ -5,10 +5,10 @@ side, at several batch sizes.
     python bench/infer.py --levers inter_op=1,no_remapping     # TF session configs beside
 
 The generator is made as a finished run exports it: a run directory with a random-init
-checkpoint and meta.json (temporary), frozen to .pb and .onnx by freeze_graph.py's freeze()
-and to_onnx() with a dynamic batch, both checked against the checkpoint. TensorFlow runs the
-.pb in a default session (through a session callable) and onnxruntime the .onnx in a default
-CPU session, as gan_eval.py's Sampler does. The engines take turns in rounds of consecutive
+checkpoint and meta.json (temporary), frozen to .pb and .onnx by zoo.export's freeze() and
+to_onnx() with a dynamic batch, both checked against the checkpoint. TensorFlow runs the .pb in
+a default session (through a session callable) and onnxruntime the .onnx in a default CPU
+session, as zoo.generators.Sampler does. The engines take turns in rounds of consecutive
 calls, so both see the same machine. Each turn starts with a pause and an untimed call:
 onnxruntime's threads keep spinning for a while after a call returns (without the pause, TF's
 calls right after it were measured up to 35% slower at batch 1). A turn makes 30 calls, as
@@ -22,10 +22,9 @@ import tempfile
 import time
 
 import machine
-import freeze_graph
-import gan_train
-from tflib import checkpoints, inference, params
+from tflib import checkpoints
 from tflib.compat import tf
+from zoo import export as zoo_export, generators, settings as zoo_settings
 
 PAUSE = 0.2  # seconds for the other engine's spinning threads to stop
 
@@ -42,34 +41,36 @@ def settings(argv):
     parser.add_argument('--levers', default='',
                         help='comma-separated TF session configs to time beside the default: '
                              'inter_op=N, intra_op=N, no_OPTIMIZER (e.g. no_remapping)')
-    parser.add_argument('--bn_mode', default='batch', choices=inference.BN_MODES,
+    parser.add_argument('--bn_mode', default='batch', choices=generators.BN_MODES,
                         help="freeze_graph.py's --bn_mode")
     args, rest = parser.parse_known_args(argv)
-    model, cfg, _ = gan_train.settings(['--preset', args.preset] + rest)
-    cfg['data_format'] = 'NHWC'
-    return args, model, model.config(**{k: cfg[k] for k in model.DEFAULTS}), cfg
+    req = zoo_settings.request(['--preset', args.preset] + rest)
+    return args, req.model, zoo_settings.model_values(req, data_format='NHWC'), \
+        req.values['seed']
 
 
-def export(directory, model, model_cfg, cfg, bn_mode):
-    """A run directory with a random-init checkpoint, frozen: (.pb GraphDef, .onnx path)."""
+def export(directory, model, model_cfg, seed, bn_mode):
+    """A finished run's directory (its last phase) with a random-init checkpoint, frozen:
+    (.pb GraphDef, .onnx path, signature)."""
+    step = model.phases(model_cfg)[-1].end
     graph = tf.Graph()
     with graph.as_default(), tf.Session(graph=graph) as session:
-        tf.set_random_seed(cfg['seed'])
-        inference.generator_graph(model, model_cfg)
+        tf.set_random_seed(seed)
+        global_step = tf.train.get_or_create_global_step()  # the checkpoint's step names its phase
+        generators.generator_graph(model, model_cfg, model.phase_at(model_cfg, step))
         session.run(tf.global_variables_initializer())
-        checkpoints.save(session, tf.train.Saver(params.params_with_name('Generator')),
-                         directory, 0, {'model': cfg['model'], 'config': model_cfg})
+        global_step.load(step, session)
+        checkpoints.save(session, tf.train.Saver(), directory, step,
+                         {'model': model.name, 'config': dict(model_cfg)})
     pb, onnx = os.path.join(directory, 'G.pb'), os.path.join(directory, 'G.onnx')
-    args = argparse.Namespace(ckpt=directory, preset=None, batch=None, bn_mode=bn_mode,
-                              output=pb)
-    graph_def, _, feed, expected = freeze_graph.freeze(args, [])
-    freeze_graph.check(pb, freeze_graph.run_frozen(graph_def, feed), expected)
-    freeze_graph.check(onnx, freeze_graph.to_onnx(graph_def, feed, onnx), expected)
-    return graph_def, onnx
+    graph_def, signature, feed, expected = zoo_export.freeze(directory, pb, bn_mode=bn_mode)
+    zoo_export.check(pb, zoo_export.run_frozen(graph_def, feed), expected)
+    zoo_export.check(onnx, zoo_export.to_onnx(graph_def, signature, feed, onnx), expected)
+    return graph_def, onnx, signature
 
 
 def tf_config(lever):
-    """A session config: 'default' (gan_eval.py's Sampler), 'inter_op=N', 'intra_op=N' or
+    """A session config: 'default' (zoo.generators.Sampler's), 'inter_op=N', 'intra_op=N' or
     'no_OPTIMIZER' (a grappler rewrite turned off, e.g. no_remapping, no_layout_optimizer)."""
     config = tf.ConfigProto()
     if lever.startswith(('inter_op=', 'intra_op=')):
@@ -84,9 +85,9 @@ def tf_config(lever):
 
 def main(argv=None):
     import onnxruntime
-    args, model, model_cfg, cfg = settings(argv)
+    args, model, model_cfg, seed = settings(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        graph_def, onnx = export(tmp, model, model_cfg, cfg, args.bn_mode)
+        graph_def, onnx, signature = export(tmp, model, model_cfg, seed, args.bn_mode)
         ort = onnxruntime.InferenceSession(onnx, providers=['CPUExecutionProvider'])
     graph = tf.Graph()
     with graph.as_default():
@@ -96,9 +97,9 @@ def main(argv=None):
                 tf.Session(graph=graph, config=tf_config(lever)) for lever in levers}
     rates = {}
     for batch in [int(b) for b in args.batches.split(',')]:
-        feed = {k + ':0': v for k, v in freeze_graph.sample_inputs(model_cfg, batch).items()}
+        feed = {k + ':0': v for k, v in zoo_export.check_inputs(signature, batch).items()}
         runs = {name: functools.partial(s.make_callable('images:0', list(feed)), *feed.values())
-                for name, s in sessions.items()}  # as gan_eval.py's Sampler calls it
+                for name, s in sessions.items()}  # as zoo.generators.Sampler calls it
         runs['ort'] = functools.partial(ort.run, ['images:0'], feed)
         times = {name: [] for name in runs}
         for _ in range(args.rounds):

@@ -15,10 +15,9 @@ import numpy as np
 
 import machine
 import datasets
-import gan_train
-import models
 from tflib import device
 from tflib.compat import tf
+from zoo import settings as zoo_settings
 
 
 def op_flops(op):
@@ -63,27 +62,25 @@ def settings(argv):
     parser.add_argument('--at_step', type=int,
                         help='time the phase of this step (PGAN; default: the last phase)')
     args, rest = parser.parse_known_args(argv)
-    model, cfg, _ = gan_train.settings(['--preset', args.preset, '--device', 'cpu'] + rest)
-    if '--data_format' not in rest:
-        cfg['data_format'] = 'NHWC'
-    model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
+    req = zoo_settings.request(['--preset', args.preset, '--device', 'cpu'] + rest)
+    decided = {} if 'data_format' in req.flags else {'data_format': 'NHWC'}
+    model_cfg = zoo_settings.model_values(req, **decided)
     step = model_cfg['ITERS'] if args.at_step is None else args.at_step
-    return args, model, models.phase_config(model, model_cfg, step), cfg['seed']
+    return args, req.model, model_cfg, req.model.phase_at(model_cfg, step), req.values['seed']
 
 
-def build(model, model_cfg, seed):
+def build(model, model_cfg, phase, seed):
     size, channels = model_cfg['IMAGE_SIZE'], model_cfg['CHANNELS']
     rng = np.random.RandomState(0)
-    n = 8 * model_cfg['batch_size']
+    n, n_classes = 8 * phase.batch_size, model.signature(model_cfg).n_classes
     source = datasets.base.ArraySource('random', rng.randint(0, 256, (n, size, size, channels),
                                                              np.uint8),
-                                       rng.randint(0, model_cfg.get('N_CLASSES', 1), n),
-                                       model_cfg.get('N_CLASSES'))
+                                       rng.randint(0, n_classes or 1, n), n_classes)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(seed)
-        pipeline = datasets.base.step_inputs(source, model_cfg['batch_size'], seed)
-        gan = model.build(model_cfg, pipeline)
+        pipeline = datasets.base.step_inputs(source, phase.batch_size, seed)
+        gan = model.build(model_cfg, pipeline, phase=phase)
         init = tf.group(tf.global_variables_initializer(), pipeline.initializer)
     graph.finalize()
     return graph, gan, init
@@ -92,7 +89,7 @@ def build(model, model_cfg, seed):
 def time_modes(session, gan, n_critic, args):
     """Median seconds per iteration of the fused op and of the step-by-step loop, interleaved
     so that both see the same machine; the losses of one more fused iteration."""
-    def looped():  # as gan_train's step-by-step loop: the element fetched, fed to each op
+    def looped():  # as zoo.loop's step-by-step loop: the element fetched, fed to each op
         feed = {gan.inputs[k]: v for k, v in session.run(gan.inputs).items()}
         for index in range(n_critic):
             feed[gan.critic_index] = index
@@ -111,8 +108,8 @@ def time_modes(session, gan, n_critic, args):
 
 
 def main(argv=None):
-    args, model, model_cfg, seed = settings(argv)
-    graph, gan, init = build(model, model_cfg, seed)
+    args, model, model_cfg, phase, seed = settings(argv)
+    graph, gan, init = build(model, model_cfg, phase, seed)
     n_critic = gan.fused_critic_steps
     flops = graph_flops(gan.train_op)
     peak = machine.matmul_peak_gflops(threads=args.threads)

@@ -15,7 +15,6 @@ checks the pipeline in about a minute and shows nothing about the effect.
 """
 import argparse
 import contextlib
-import json
 import os
 import sys
 import time
@@ -25,10 +24,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import machine  # noqa: E402
 import datasets  # noqa: E402
-import gan_eval  # noqa: E402
-import gan_train  # noqa: E402
 from tflib import files, logs  # noqa: E402
+from tflib.compat import tf  # noqa: E402
 from tflib.metrics import classifier, scores  # noqa: E402
+from zoo import generators, reports, scoring, training  # noqa: E402
 
 SOURCE, TARGET = '0,1,2,3,4', '5,6,7,8,9'
 FULL = dict(source_iters=2000, target_iters=1500, eval_every=250, n_eval=2000,
@@ -43,17 +42,21 @@ def size_name(size):
 
 
 def train(out, name, iters, every, flags):
-    """One gan_train.py run (quickstart settings, no time limit), its output in out/name."""
+    """One training run as gan_train.py makes it (quickstart settings, no time limit), its
+    output in out/name; a user error exits naming the run and its log."""
     run_dir = os.path.join(out, name)
     argv = ['--preset', 'quickstart', '--output_path', run_dir, '--ITERS', str(iters),
             '--CHECKPOINT_STEP', str(every), '--keep_checkpoints', '1000', '--LOG_STEP',
             str(every), '--SAVE_SAMPLES_STEP', str(every), '--MAX_MINUTES', '0',
             '--EXPORT_AT_END', 'false'] + flags
-    with open(os.path.join(out, name + '.log'), 'w') as f, contextlib.redirect_stdout(f):
-        code = gan_train.main(argv)
-    if code:
-        raise SystemExit('{} failed (exit {}); see {}.log'.format(name, code,
-                                                                 os.path.join(out, name)))
+    try:
+        with open(os.path.join(out, name + '.log'), 'w') as f, contextlib.redirect_stdout(f):
+            training.train(argv)
+    except training.USER_ERRORS + (tf.errors.OpError,) as error:
+        text = reports.error_message(error)
+        if text is None:  # a TF error that is no user's
+            raise
+        raise SystemExit('{} failed: {}; see {}.log'.format(name, text, run_dir))
     return run_dir
 
 
@@ -62,7 +65,7 @@ class Scorer(object):
 
     def __init__(self, n):
         self.n = n
-        self.model = classifier.FrozenClassifier(gan_eval.DIGIT_CLASSIFIER, batch_size=100)
+        self.model = classifier.FrozenClassifier(scoring.DIGIT_CLASSIFIER, batch_size=100)
         real = []
         for split in ('train', 'test'):
             source = datasets.base.select(datasets.get('mnist_builtin')('', 32, 3, split),
@@ -71,9 +74,9 @@ class Scorer(object):
         self.mu, self.sigma = scores.statistics(self.model.run(np.concatenate(real))[0])
 
     def __call__(self, prefix):
-        sampler = gan_eval.Sampler(prefix)
+        sampler = generators.Sampler(prefix)
         generated = sampler.sample(self.n, 100)
-        sampler.session.close()
+        sampler.close()
         features, probs = self.model.run(classifier.to_pixels(generated))
         mu, sigma = scores.statistics(features)
         return {'fid': float(scores.frechet_distance(mu, sigma, self.mu, self.sigma)),

@@ -1,6 +1,7 @@
 """What every loader provides, and the tf.data pipeline built on it.
 
-A loader is a ``Source``: images as uint8 [H, W, C] at the requested size and channel count,
+A ``Dataset`` is a kind of data by name: its loader and the facts callers need about it. A
+loader returns a ``Source``: images as uint8 [H, W, C] at the requested size and channel count,
 labels as int32 (or none), read by index. ``step_inputs`` turns a source into the training
 pipeline: one element per generator iteration (tflib/steps.py), its real batches of float
 images in [-1, 1] drawn from an endless stream reshuffled every epoch from a seed; ``batches``
@@ -17,6 +18,33 @@ from tflib.compat import tf
 
 class DataError(ValueError):
     """A dataset file is missing or not what its format says; the message names it."""
+
+
+class Dataset(object):
+    """A dataset kind, called like its loader: ``(path, image_size, channels, split)`` -> Source.
+    It states the facts callers would otherwise guess from its name, and refuses a split it
+    lacks or a missing path in one line before any file is read."""
+
+    def __init__(self, name, load, splits, channels=3, needs_path=True):
+        self.name, self.load, self.splits = name, load, tuple(splits)
+        self.channels, self.needs_path = channels, needs_path
+
+    def __call__(self, path, image_size, channels, split='train'):
+        if split not in self.splits:
+            raise DataError('--split {}: dataset {} has splits {}'.format(
+                split, self.name, ', '.join(self.splits)))
+        if self.needs_path and not path:
+            raise DataError('--data_path is required for dataset {}'.format(self.name))
+        return self.load(path, image_size, channels, split)
+
+    def frame(self, images):
+        """Float images [N, S, S, C] in the data's native frame, where likelihood scores compare
+        them with real images: here the images themselves."""
+        return images
+
+    def frame_size(self, image_size):
+        """The side of ``frame``'s images for images of side ``image_size``."""
+        return image_size
 
 
 class Source(object):

@@ -30,10 +30,7 @@ def _partition(path):
 
 class CelebA(folder.ImageFolder):
 
-    def __init__(self, path, image_size, channels, split='train'):
-        if split not in SPLITS:
-            raise DataError('CelebA split must be one of {}, got {!r}'.format(
-                ', '.join(sorted(SPLITS)), split))
+    def __init__(self, path, image_size, channels, split):
         super(CelebA, self).__init__(path, image_size, channels)
         partition = _partition(path)
         if partition is None and split != 'train':
@@ -58,5 +55,5 @@ class CelebA(folder.ImageFolder):
             path, size[0], size[1], *ALIGNED_SIZE))
 
 
-def load(path, image_size=128, channels=3, split='train'):
+def load(path, image_size, channels, split):
     return CelebA(path, image_size, channels, split)

@@ -30,7 +30,7 @@ def _unpickle(path):
     return data.astype(np.uint8), labels
 
 
-def load(path, image_size=32, channels=3, split='train'):
+def load(path, image_size, channels, split):
     files = [os.path.join(path, name) for name in SPLITS[split]]
     if not os.path.isdir(path):
         raise DataError('{}: no such directory (expected CIFAR-10 python batches: {})'.format(

@@ -65,5 +65,5 @@ class ImageFolder(Source):
         return np.stack([self.decode(self.files[i]) for i in indices]), self.labels[indices]
 
 
-def load(path, image_size=64, channels=3, split='train'):
+def load(path, image_size, channels, split):
     return ImageFolder(path, image_size, channels, split)

@@ -51,5 +51,5 @@ class LsunLmdb(Source):
         return np.stack(images), np.zeros(len(indices), np.int32)
 
 
-def load(path, image_size=64, channels=3, split='train'):
+def load(path, image_size, channels, split):
     return LsunLmdb(path, image_size, channels)

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from datasets.base import ArraySource, DataError, fit_array
+from datasets.base import ArraySource, DataError, Dataset, fit_array
 from tflib.images import resize_float
 
 PREFIXES = {'train': 'train', 'test': 't10k'}
@@ -55,7 +55,21 @@ def to_digit_frame(images):
     return resize_float(images, 32)[:, 2:30, 2:30]
 
 
-def load(path, image_size=32, channels=1, split='train'):
+class Digits(Dataset):
+    """MNIST's kinds (idx files, built-in): grey digits with a train and a test split, scored in
+    their own 28x28 frame (d = 784, as published)."""
+
+    def __init__(self, name, load, needs_path=True):
+        super(Digits, self).__init__(name, load, ('train', 'test'), 1, needs_path)
+
+    def frame(self, images):
+        return to_digit_frame(images)
+
+    def frame_size(self, image_size):
+        return 28
+
+
+def load(path, image_size, channels, split):
     prefix = os.path.join(path, PREFIXES[split])
     images = _read_idx(prefix + '-images-idx3-ubyte', 2051, (28, 28))
     labels = _read_idx(prefix + '-labels-idx1-ubyte', 2049, ())
@@ -73,7 +87,7 @@ def builtin_path():
     return os.path.join(spec.submodule_search_locations[0], 'data', 'data', 'mnist_5k.csv.gz')
 
 
-def load_builtin(path='', image_size=32, channels=1, split='train'):
+def load_builtin(path, image_size, channels, split):
     """The 5,000 digits (500 per class, stored sorted by class): 'test' is every fifth one
     (1,000, 100 per class), 'train' the other 4,000. Each split is served with its classes
     interleaved (0-9, 0-9, ...) so that a contiguous slice, such as a validation split, holds

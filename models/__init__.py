@@ -1,44 +1,119 @@
-"""Models by name. Each module has DEFAULTS, ARCHITECTURE (the settings a checkpoint fixes),
-config(**overrides), critic_steps(cfg, step), build(cfg, pipeline, wrap_optimizer) ->
-tflib.gan.GANGraph (``pipeline(spec)`` gives the input element of its tflib.steps.StepSpec),
-its generator / discriminator functions and, optionally, FLAG_ALIASES (a seed script's flag
-names for its settings) and phases(cfg) -> [tflib.gan.Phase] (a model that trains in stages,
-each with its own graph: PGAN's resolutions) and LEARNING_RATES (its learning-rate settings,
-if not 'LR')."""
+"""The model contract, in one place, and the models by name.
+
+A model module must provide:
+
+- ``DEFAULTS``: its settings with their defaults, among them ``IMAGE_SIZE``, ``CHANNELS``,
+  ``Z_DIM``, ``ITERS``, ``batch_size`` and ``data_format`` (and ``N_CLASSES`` and
+  ``CONDITIONAL`` when it can be conditional);
+- ``ARCHITECTURE``: the settings that shape its variables (a checkpoint fixes them);
+- ``config(**overrides)`` -> config: ``DEFAULTS`` with ``overrides``, checked (ConfigError);
+- ``critic_steps(cfg, step)``: critic steps before generator step ``step``;
+- ``generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None)`` -> NHWC
+  images in [-1, 1] from N(0, 1) noise [n, Z_DIM] and, when conditional, int32 labels [n];
+- ``discriminator(cfg, images, labels=None, phase=None)`` -> (scores [n], class logits
+  [n, N_CLASSES] or None);
+- ``build(cfg, pipeline, wrap_optimizer=None, phase=None)`` -> tflib.gan.GANGraph, its inputs
+  from ``pipeline(spec)`` (tflib/steps.py), its optimizers wrapped by ``wrap_optimizer``.
+
+``phase`` is one of the model's training phases (tflib.gan.Phase), None meaning its last. It
+may provide ``phases(cfg)`` (default: one phase of ``ITERS`` steps at ``batch_size``),
+``FLAG_ALIASES`` (a seed script's flag names: ``{alias: key or (keys...)}``),
+``LEARNING_RATES`` (the settings data-parallel scaling multiplies; default ``('LR',)``) and
+``CRITIC_SEES_LABELS`` (whether its critic needs the labels; default False). Consumers use the
+``Model`` that ``get`` returns, never the module's optional members.
+"""
+import collections
 import importlib
 
 from tflib.config import ConfigError
 from tflib.gan import Phase
 
 NAMES = ('cgan', 'dcgan', 'pgan', 'transfer_gan', 'wgan')
+REQUIRED = ('DEFAULTS', 'ARCHITECTURE', 'config', 'critic_steps', 'generator', 'discriminator',
+            'build')
+OPTIONAL = {'FLAG_ALIASES': {}, 'LEARNING_RATES': ('LR',), 'CRITIC_SEES_LABELS': False,
+            'phases': None}
+REQUIRED_SETTINGS = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ITERS', 'batch_size', 'data_format')
+
+
+class Signature(collections.namedtuple('Signature', ['z_dim', 'n_classes', 'image_size',
+                                                     'channels'])):
+    """What a generator takes and gives: noise [n, z_dim], labels 0..n_classes-1 (n_classes
+    None: unconditional) and images [n, image_size, image_size, channels]. Written to
+    meta.json and carried inside exported .pb and .onnx files, so consumers read it."""
+    __slots__ = ()
+
+    def __str__(self):
+        return 'noise {}, {}, images {}x{}x{}'.format(
+            self.z_dim, '{} classes'.format(self.n_classes) if self.conditional else
+            'unconditional', self.image_size, self.image_size, self.channels)
+
+    @property
+    def conditional(self):
+        return self.n_classes is not None
+
+    def as_dict(self):
+        return dict(self._asdict())
+
+    @classmethod
+    def from_dict(cls, values):
+        try:
+            return cls(**{k: values[k] for k in cls._fields})
+        except (KeyError, TypeError) as error:
+            raise ConfigError('not a generator signature ({!r}: {})'.format(values, error))
+
+
+class Model(object):
+    """A model module seen through the contract: every member present, defaults filled in."""
+
+    def __init__(self, module):
+        missing = [m for m in REQUIRED if not hasattr(module, m)]
+        if missing:
+            raise TypeError('{} breaks the model contract: no {}'.format(
+                module.__name__, ', '.join(missing)))
+        self.module = module
+        self.name = module.__name__.split('.')[-1]
+        self.defaults, self.architecture = module.DEFAULTS, module.ARCHITECTURE
+        lacking = [k for k in REQUIRED_SETTINGS if k not in self.defaults]
+        if lacking:
+            raise TypeError('{} breaks the model contract: DEFAULTS lack {}'.format(
+                module.__name__, ', '.join(lacking)))
+        for member, default in OPTIONAL.items():
+            setattr(self, 'model_phases' if member == 'phases' else member.lower(),
+                    getattr(module, member, default))
+        self.config, self.critic_steps = module.config, module.critic_steps
+        self.generator, self.discriminator = module.generator, module.discriminator
+        self.build = module.build
+
+    def __repr__(self):
+        return 'Model({})'.format(self.name)
+
+    def phases(self, cfg):
+        """The training phases in order; one from step 0 to ITERS for most models."""
+        if self.model_phases is not None:
+            return self.model_phases(cfg)
+        return [Phase(0, cfg['ITERS'], {}, '', cfg['batch_size'])]
+
+    def phase_at(self, cfg, step):
+        """The phase whose graph wrote a checkpoint at ``step`` (a phase's last checkpoint is
+        at its end step)."""
+        schedule = self.phases(cfg)
+        return next((p for p in schedule if step <= p.end), schedule[-1])
+
+    @staticmethod
+    def signature(cfg, images=None):
+        """The Signature of ``cfg``'s generator; its image size and channels from ``images``,
+        the generator's output, when given (a phase's generator, PGAN's, may be smaller than
+        IMAGE_SIZE)."""
+        size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
+        if images is not None:
+            size, channels = int(images.shape[1]), int(images.shape[3])
+        return Signature(cfg['Z_DIM'], cfg['N_CLASSES'] if cfg.get('CONDITIONAL') else None,
+                         size, channels)
 
 
 def get(name):
+    """The ``Model`` named ``name``."""
     if name not in NAMES:
         raise ConfigError('unknown model {!r}; models: {}'.format(name, ', '.join(NAMES)))
-    return importlib.import_module('models.' + name)
-
-
-def name(model):
-    """A model module's name in NAMES."""
-    return model.__name__.split('.')[-1]
-
-
-def learning_rates(model):
-    """The settings data-parallel learning-rate scaling multiplies."""
-    return getattr(model, 'LEARNING_RATES', ('LR',))
-
-
-def phases(model, cfg):
-    """The model's training phases in order; one from step 0 to ITERS for most."""
-    if hasattr(model, 'phases'):
-        return model.phases(cfg)
-    return [Phase(0, cfg['ITERS'], {}, '')]
-
-
-def phase_config(model, cfg, step):
-    """The config of the graph that wrote a checkpoint at ``step``: the phase it was in
-    (a phase's last checkpoint is at its end step)."""
-    schedule = phases(model, cfg)
-    phase = next((p for p in schedule if step <= p.end), schedule[-1])
-    return dict(cfg, **phase.settings)
+    return Model(importlib.import_module('models.' + name))

@@ -7,8 +7,9 @@ critic), then a sigmoid. The paper's z ~ U[0, 1]^100 is
 N(0, 1) noise through the normal CDF, so every model shares the N(0, 1) interface. ``ARCH conv``
 is the seed's 32x32 model (MindSpore research/cv/CGAN): label embeddings, transposed
 convolutions with GroupNorm(1) (= our Layernorm), sigmoid output. Sigmoid pixels in [0, 1] are
-rescaled to the project's [-1, 1]. Loss: BCE (models/dcgan.py); Adam(2e-4, beta1 0.5) as the
-seed trains (the paper used SGD with momentum and a hand-tuned decay).
+rescaled to the project's [-1, 1]. Loss: BCE (tflib/losses.py) in models/dcgan.py's step;
+Adam(2e-4, beta1 0.5) as the seed trains (the paper used SGD with momentum and a hand-tuned
+decay).
 """
 import functools
 
@@ -42,6 +43,7 @@ DEFAULTS = {
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'N_CLASSES')
+CRITIC_SEES_LABELS = True
 # The MLP's initial weights, uniform in +-0.05 (G) and +-0.005 (D), as goodfeli/adversarial's
 # mnist.yaml, the GAN paper's MNIST model that the CGAN paper builds on: with the default
 # Glorot ranges the MLP collapsed to one image for every label within 1,000 steps.
@@ -81,10 +83,10 @@ def _to_images(pixels):
     return 2. * tf.sigmoid(pixels) - 1.
 
 
-def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None,
               update_moving_stats=False):
     """NHWC images in [-1, 1] of int32 ``labels`` [n] from N(0, 1) noise [n, Z_DIM]."""
-    del is_training, update_moving_stats  # no batch statistics in either network
+    del is_training, phase, update_moving_stats  # no batch statistics; one phase
     if labels is None:
         raise ValueError('a CONDITIONAL generator needs labels')
     if noise is None:
@@ -119,10 +121,17 @@ def dropout_units(cfg):
     return cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS'] + 240 + 50 + 240
 
 
-def discriminator(cfg, images, labels, dropout=None):
-    """(logits [n] of 'real' for the image-label pairs, None). The MLP critic drops units out
-    where ``dropout`` (U[0, 1) draws [n, dropout_units(cfg)], from the input pipeline) is
-    given: in training, not when scoring."""
+def discriminator(cfg, images, labels=None, phase=None):
+    """(logits [n] of 'real' for the image-label pairs, None), without dropout."""
+    del phase  # one phase
+    return critic(cfg, images, labels)
+
+
+def critic(cfg, images, labels, dropout=None):
+    """The discriminator; the MLP critic drops units out where ``dropout`` (U[0, 1) draws
+    [n, dropout_units(cfg)], from the input pipeline) is given: in training."""
+    if labels is None:
+        raise ValueError('the cgan critic scores image-label pairs: it needs labels')
     n_pixels = cfg['IMAGE_SIZE'] ** 2 * cfg['CHANNELS']
     if cfg['ARCH'] == 'mlp':
         offsets = iter(np.cumsum([0, n_pixels, 240, 50]))
@@ -155,8 +164,9 @@ def discriminator(cfg, images, labels, dropout=None):
                                  layout.flatten_nchw(x), biases=False), [-1]), None
 
 
-def build(cfg, pipeline, wrap_optimizer=None):
+def build(cfg, pipeline, wrap_optimizer=None, phase=None):
     """One D step on a labelled real batch and generated pairs, then one G step."""
+    del phase  # one phase
     dropout = steps.uniform(dropout_units(cfg)) if cfg['ARCH'] == 'mlp' else None
-    return dcgan.bce_gan(cfg, functools.partial(generator, cfg),
-                         functools.partial(discriminator, cfg), pipeline, wrap_optimizer, dropout)
+    return dcgan.bce_gan(cfg, functools.partial(generator, cfg), functools.partial(critic, cfg),
+                         pipeline, wrap_optimizer, dropout)

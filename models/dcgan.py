@@ -11,7 +11,7 @@ N(1, 0.02), no conv biases (seed 003, the DCGAN paper).
 """
 import functools
 
-from tflib import layout, params, steps
+from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
@@ -118,54 +118,39 @@ def conv_discriminator(cfg, images, ndf, n_extra_layers=0):
                                  layout.flatten_nchw(x), biases=False, init=INIT), [-1])
 
 
-def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None,
               update_moving_stats=False):
     """NHWC images in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given)."""
-    del labels  # unconditional
+    del labels, phase  # unconditional; one phase
     if noise is None:
         noise = tf.random_normal([n_samples, cfg['Z_DIM']])
     return conv_generator(cfg, noise, 2 * cfg['feature_size'], is_training=is_training,
                           update_moving_stats=update_moving_stats)
 
 
-def discriminator(cfg, images):
+def discriminator(cfg, images, labels=None, phase=None):
     """(logits [n] of 'real', None)."""
+    del labels, phase  # unconditional; one phase
     return conv_discriminator(cfg, images, 2 * cfg['feature_size']), None
 
 
-def _bce(logits, target):
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.fill(tf.shape(logits), float(target)), logits=logits))
-
-
-def bce_critic_cost(real_logits, fake_logits):
-    """BCE(D(x), 1) + BCE(D(G(z)), 0), summed as seed 003 does."""
-    return _bce(real_logits, 1) + _bce(fake_logits, 0)
-
-
-def bce_generator_cost(fake_logits):
-    """The non-saturating BCE(D(G(z)), 1) (Goodfellow et al. 2014, sec. 3)."""
-    return _bce(fake_logits, 1)
-
-
-def build(cfg, pipeline, wrap_optimizer=None):
+def build(cfg, pipeline, wrap_optimizer=None, phase=None):
     """One D step on a real batch and a fresh fake batch, then one G step."""
+    del phase  # one phase
     return bce_gan(cfg, functools.partial(generator, cfg), functools.partial(discriminator, cfg),
                    pipeline, wrap_optimizer)
 
 
 def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
-    """The GANGraph of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL, with ``disc(images,
-    labels)``): one D step on a real batch and as many generated images (of the real labels),
-    then one G step (of random labels), Adam(LR, BETA1, BETA2) for both, inputs from
-    ``pipeline(spec)``. With ``critic_draws`` (a Draw per image, e.g. dropout's uniforms) the
-    critic is called as ``disc(images, labels, draws)`` with a fresh draw each time."""
+    """The GANGraph of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL): one D step on a real
+    batch and as many generated images (of the real labels), then one G step (of random
+    labels), Adam(LR, BETA1, BETA2) for both, inputs from ``pipeline(spec)``. The critic is
+    called as ``disc(images, labels)``, or with ``critic_draws`` (a Draw per image, e.g.
+    dropout's uniforms) as ``disc(images, labels, draws)`` with a fresh draw each time."""
     conditional = cfg.get('CONDITIONAL', False)
 
     def logits_of(x, labels, draws=None):
-        args = (labels,) if conditional else ()
-        args += (draws,) if critic_draws else ()
-        return disc(x, *args)[0]
+        return (disc(x, labels, draws) if critic_draws else disc(x, labels))[0]
 
     batch = cfg['batch_size']
     step = tf.train.get_or_create_global_step()
@@ -179,7 +164,7 @@ def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
         real_logits = logits_of(real, labels, inputs.get('real_draws'))
         fake = gen(batch, labels=labels, noise=inputs['noise'])
         fake_logits = logits_of(fake, labels, inputs.get('fake_draws'))
-        cost = bce_critic_cost(real_logits, fake_logits)
+        cost = losses.bce_critic(real_logits, fake_logits)
         metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
                    'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
         return critic_train_op(disc_opt, cost), metrics
@@ -190,7 +175,7 @@ def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
             gen_opt, step, lambda: gen(batch, labels=labels, noise=inputs['noise'],
                                        update_moving_stats=True),
             lambda x: (logits_of(x, labels, inputs.get('fake_draws')), None),
-            lambda logits, _: (bce_generator_cost(logits), {}))
+            lambda logits, _: (losses.bce_generator(logits), {}))
 
     noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
     critic, generator_draws = dict(noise), dict(noise)
@@ -203,6 +188,6 @@ def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
         generator_draws['fake_draws'] = shaped
     spec = steps.StepSpec(critic=critic, generator=generator_draws, fused_critic_steps=1,
                           critic_steps=functools.partial(critic_steps, cfg))
-    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
-                    learning_rate=lr, **train_ops(critic_step, generator_step, spec,
-                                                  pipeline(spec)))
+    return GANGraph(generator=gen, discriminator=lambda images, labels=None: disc(images, labels),
+                    critic_steps=spec.critic_steps, step=step, learning_rate=lr,
+                    **train_ops(critic_step, generator_step, spec, pipeline(spec)))

@@ -83,16 +83,17 @@ def _batch_sizes(cfg):
 
 def phases(cfg):
     """4x4 stable, then (fade-in, stable) per doubling, each phase the images it is given in
-    minibatches of its resolution; ITERS cuts the schedule short or extends its last phase."""
+    minibatches of its resolution; ITERS cuts the schedule short or extends its last phase.
+    A phase's settings: its RESOLUTION, whether it FADEs in, and its scheduled PHASE_STEPS
+    (over which alpha rises)."""
     schedule, start = [], 0
     for level, batch in enumerate(_batch_sizes(cfg)):
         res = 4 << level
         for fade in ([True, False] if level else [False]):
             steps = -(-cfg['FADE_IMAGES' if fade else 'STABLE_IMAGES'] // batch)
-            settings = {'RESOLUTION': res, 'FADE': fade, 'PHASE_START': start,
-                        'PHASE_STEPS': steps, 'batch_size': batch}
+            settings = {'RESOLUTION': res, 'FADE': fade, 'PHASE_STEPS': steps}
             name = '{0}x{0} {1}'.format(res, 'fade-in' if fade else 'stable')
-            schedule.append(Phase(start, start + steps, settings, name))
+            schedule.append(Phase(start, start + steps, settings, name, batch))
             start += steps
     if cfg['ITERS']:
         schedule = [p for p in schedule if p.start < cfg['ITERS']]
@@ -100,9 +101,9 @@ def phases(cfg):
     return schedule
 
 
-def _in_phase(cfg):
-    """A phase's config as is; a model config alone means its last phase."""
-    return cfg if 'RESOLUTION' in cfg else dict(cfg, **phases(cfg)[-1].settings)
+def _or_last(cfg, phase):
+    """``phase``, or the model's last phase when None."""
+    return phase or phases(cfg)[-1]
 
 
 def critic_steps(cfg, step):
@@ -110,35 +111,35 @@ def critic_steps(cfg, step):
     return 1
 
 
-def fade_alpha(cfg):
+def fade_alpha(phase):
     """The new blocks' weight: 0 -> 1 over a fade-in phase, from the global step; None when
     the phase is stable."""
-    if not cfg['FADE']:
+    if not phase.settings['FADE']:
         return None
-    done = tf.cast(tf.train.get_or_create_global_step(), tf.float32) - cfg['PHASE_START']
-    return tf.clip_by_value(done / cfg['PHASE_STEPS'], 0., 1.)
+    done = tf.cast(tf.train.get_or_create_global_step(), tf.float32) - phase.start
+    return tf.clip_by_value(done / phase.settings['PHASE_STEPS'], 0., 1.)
 
 
 def _lerp(low, new, alpha):
     return new if alpha is None else low + (new - low) * alpha
 
 
-def _level(cfg):
-    return int(np.log2(cfg['RESOLUTION'])) - 2
+def _level(resolution):
+    return int(np.log2(resolution)) - 2
 
 
 def _act(x):
     return leaky_relu(x, 0.2)
 
 
-def synthesis(cfg, noise, alpha):
-    """G_paper: NHWC images at cfg's RESOLUTION from latents [n, Z_DIM]; linear output
+def synthesis(cfg, resolution, noise, alpha):
+    """G_paper: NHWC images at ``resolution`` from latents [n, Z_DIM]; linear output
     (the data range is [-1, 1])."""
     with layout.using(cfg['data_format']):
-        return _synthesis(cfg, noise, alpha, 'Generator')
+        return _synthesis(cfg, resolution, noise, alpha, 'Generator')
 
 
-def _synthesis(cfg, noise, alpha, prefix):
+def _synthesis(cfg, resolution, noise, alpha, prefix):
     depths = cfg['DEPTHS']
 
     def name(res, layer):
@@ -152,7 +153,7 @@ def _synthesis(cfg, noise, alpha, prefix):
     x = equalized.dense(name(4, 'Dense'), x, depths[0] * 16, gain=equalized.HE_GAIN / 4)
     x = equalized.pixel_norm(_act(layout.unflatten_nchw(x, depths[0], 4, 4)))
     x = equalized.pixel_norm(_act(equalized.conv2d(name(4, 'Conv'), x, depths[0], 3)))
-    top, low = _level(cfg), None
+    top, low = _level(resolution), None
     for level in range(1, top + 1):
         if level == top and alpha is not None:
             low = upsample(to_rgb(level - 1, x))
@@ -164,23 +165,24 @@ def _synthesis(cfg, noise, alpha, prefix):
     return layout.to_nhwc(_lerp(low, to_rgb(top, x), alpha))
 
 
-def generator(cfg, n_samples, labels=None, noise=None, is_training=True):
-    """The moving-average generator Gs (what samples, scores and exports): NHWC images."""
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None):
+    """The moving-average generator Gs (what samples, scores and exports): NHWC images at
+    the phase's resolution."""
     del labels, is_training  # unconditional; no batch statistics
-    cfg = _in_phase(cfg)
+    phase = _or_last(cfg, phase)
     if noise is None:
         noise = tf.random_normal([n_samples, cfg['Z_DIM']])
     with params.averages('Generator', AVERAGE):
-        return synthesis(cfg, noise, fade_alpha(cfg))
+        return synthesis(cfg, phase.settings['RESOLUTION'], noise, fade_alpha(phase))
 
 
-def critic(cfg, images, alpha):
-    """D_paper: a score per NHWC image at cfg's RESOLUTION."""
+def critic(cfg, resolution, images, alpha):
+    """D_paper: a score per NHWC image at ``resolution``."""
     with layout.using(cfg['data_format']):
-        return _critic(cfg, images, alpha)
+        return _critic(cfg, resolution, images, alpha)
 
 
-def _critic(cfg, images, alpha):
+def _critic(cfg, resolution, images, alpha):
     depths = cfg['DEPTHS']
 
     def from_rgb(level, x):
@@ -189,7 +191,7 @@ def _critic(cfg, images, alpha):
                                      depths[level], 1))
 
     images = layout.from_nhwc(images)
-    top = _level(cfg)
+    top = _level(resolution)
     x = from_rgb(top, images)
     for level in range(top, 0, -1):
         res = 4 << level
@@ -205,18 +207,19 @@ def _critic(cfg, images, alpha):
     return equalized.dense('Discriminator.4x4.Dense1', x, 1, gain=1.)[:, 0]
 
 
-def discriminator(cfg, images):
-    """(critic scores [n], None)."""
-    cfg = _in_phase(cfg)
-    return critic(cfg, images, fade_alpha(cfg)), None
+def discriminator(cfg, images, labels=None, phase=None):
+    """(critic scores [n], None) of NHWC images at the phase's resolution."""
+    del labels  # unconditional
+    phase = _or_last(cfg, phase)
+    return critic(cfg, phase.settings['RESOLUTION'], images, fade_alpha(phase)), None
 
 
-def real_images(cfg, images, alpha, flips=None):
+def real_images(resolution, images, alpha, flips=None):
     """Training images at IMAGE_SIZE brought to the phase: 2x2-mean downsampled to its
     resolution, in a fade-in blended from the upsampled half resolution like the generator's
     output (tkarras's process_reals), and mirrored where ``flips`` (per sample, 0 or 1)."""
     with layout.using('NHWC'):
-        while int(images.shape[1]) > cfg['RESOLUTION']:
+        while int(images.shape[1]) > resolution:
             images = mean_pool(images)
         if alpha is not None:
             images = _lerp(upsample(mean_pool(images)), images, alpha)
@@ -226,28 +229,28 @@ def real_images(cfg, images, alpha, flips=None):
     return images
 
 
-def build(cfg, pipeline, wrap_optimizer=None):
+def build(cfg, pipeline, wrap_optimizer=None, phase=None):
     """One phase's graph: a critic step (WGAN-GP + drift) and a generator step followed by the
     moving-average update, their inputs from ``pipeline(spec)``."""
-    cfg = _in_phase(cfg)
-    batch, z_dim = cfg['batch_size'], cfg['Z_DIM']
+    phase = _or_last(cfg, phase)
+    batch, z_dim, resolution = phase.batch_size, cfg['Z_DIM'], phase.settings['RESOLUTION']
     step = tf.train.get_or_create_global_step()
-    alpha = fade_alpha(cfg)
+    alpha = fade_alpha(phase)
     wrap_optimizer = wrap_optimizer or (lambda opt: opt)
     disc_opt, gen_opt = [wrap_optimizer(tf.train.AdamOptimizer(
         cfg['LR'], cfg['BETA1'], cfg['BETA2'], cfg['EPSILON'])) for _ in range(2)]
-    disc = functools.partial(critic, cfg, alpha=alpha)
+    disc = functools.partial(critic, cfg, resolution, alpha=alpha)
 
     def critic_step(inputs):
         flips = None
         if cfg['MIRROR_AUGMENT']:
             flips = tf.cast(inputs['flip'] < .5, tf.float32)
-        real = real_images(cfg, inputs['images'], alpha, flips)
-        fake = synthesis(cfg, inputs['noise'], alpha)
+        real = real_images(resolution, inputs['images'], alpha, flips)
+        fake = synthesis(cfg, resolution, inputs['noise'], alpha)
         real_scores, fake_scores = disc(real), disc(fake)
         wasserstein = losses.wasserstein_critic(real_scores, fake_scores)
         penalty = losses.gradient_penalty(disc, real, fake, inputs['mix'])
-        drift = tf.reduce_mean(tf.square(real_scores))
+        drift = losses.drift(real_scores)
         cost = wasserstein + cfg['LAMBDA'] * penalty + cfg['DRIFT'] * drift
         return critic_train_op(disc_opt, cost), {
             'loss_d': cost, 'wasserstein': -wasserstein, 'gradient_penalty': penalty,
@@ -255,8 +258,9 @@ def build(cfg, pipeline, wrap_optimizer=None):
 
     def generator_step(inputs):
         op, metrics = generator_train_op(
-            gen_opt, step, lambda: synthesis(cfg, inputs['noise'], alpha),
-            lambda images: (disc(images), None), lambda scores, _: (-tf.reduce_mean(scores), {}))
+            gen_opt, step, lambda: synthesis(cfg, resolution, inputs['noise'], alpha),
+            lambda images: (disc(images), None),
+            lambda scores, _: (losses.wasserstein_generator(scores), {}))
         with tf.control_dependencies([op]):
             return params.update_averages('Generator', AVERAGE, cfg['EMA_BETA']), metrics
 
@@ -269,7 +273,7 @@ def build(cfg, pipeline, wrap_optimizer=None):
     ops = train_ops(critic_step, generator_step, spec, pipeline(spec))
     for key in ('disc_metrics', 'train_metrics'):
         ops[key] = dict(ops[key], **metrics)
-    return GANGraph(generator=functools.partial(generator, cfg),
-                    discriminator=functools.partial(discriminator, cfg),
+    return GANGraph(generator=functools.partial(generator, cfg, phase=phase),
+                    discriminator=functools.partial(discriminator, cfg, phase=phase),
                     critic_steps=functools.partial(critic_steps, cfg), step=step,
                     learning_rate=tf.constant(float(cfg['LR'])), **ops)

@@ -53,6 +53,9 @@ DEFAULTS = {
 ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'N_CLASSES', 'Z_DIM', 'DIM_G', 'DIM_D',
                 'NORMALIZATION_G', 'NORMALIZATION_D', 'CONDITIONAL', 'ACGAN')
 
+# transfer_gan.py's DIM: one width for both networks.
+FLAG_ALIASES = {'DIM': ('DIM_G', 'DIM_D')}
+
 # How the two families' residual blocks differ (reference transfer_gan.md §1.4).
 _FLAVOURS = {
     'cifar_resnet': {'norms': ('.N1', '.N2'), 'conv1_biases': True,
@@ -121,11 +124,12 @@ def _residual_block(flavour, normalize, name, input_dim, output_dim, x, resample
     return shortcut + y
 
 
-def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None,
               update_moving_stats=False):
     """Images [n, H, W, C] in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given) and,
     when CONDITIONAL, int32 labels [n]. BatchNorm uses batch statistics unless
     ``is_training`` is False (then the moving statistics, which ``update_moving_stats`` keeps)."""
+    del phase  # one phase
     if cfg['CONDITIONAL'] and labels is None:
         raise ValueError('a CONDITIONAL generator needs labels')
     if noise is None:
@@ -154,9 +158,10 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
         return layout.to_nhwc(tf.tanh(x))
 
 
-def discriminator(cfg, images):
+def discriminator(cfg, images, labels=None, phase=None):
     """Critic scores [n] and, with ACGAN, class logits [n, N_CLASSES] (else None) of NHWC
-    images in [-1, 1]."""
+    images in [-1, 1]; the labels are not an input (AC-GAN predicts them)."""
+    del labels, phase  # one phase
     flavour = _FLAVOURS[cfg['ARCH']]
     normalize = _normalizer(cfg, None, True, False)
     block = functools.partial(_residual_block, flavour, normalize)
@@ -196,11 +201,12 @@ def learning_rate(cfg, step):
     return cfg['LR'] * tf.maximum(0., 1. - progress)
 
 
-def build(cfg, pipeline, wrap_optimizer=None):
+def build(cfg, pipeline, wrap_optimizer=None, phase=None):
     """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: N_CRITIC critic steps, each on a
     batch of real NHWC images and labels, and a generator step on GEN_BS_MULTIPLE times as many
     samples, their inputs from ``pipeline(spec)`` (tflib/steps.py). ``wrap_optimizer`` (e.g.
     the device's loss scaling) wraps both Adams."""
+    del phase  # one phase
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
     batch, n_gen = cfg['batch_size'], cfg['batch_size'] * cfg['GEN_BS_MULTIPLE']
@@ -232,7 +238,7 @@ def build(cfg, pipeline, wrap_optimizer=None):
         labels = inputs.get('labels')
 
         def cost(scores, logits):
-            loss, metrics = -tf.reduce_mean(scores), {}
+            loss, metrics = losses.wasserstein_generator(scores), {}
             if cfg['ACGAN']:
                 metrics['acgan_g'], _ = losses.classification(logits, labels)
                 loss += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']

@@ -64,18 +64,19 @@ def critic_steps(cfg, step):
     return cfg['Diters']
 
 
-def generator(cfg, n_samples, labels=None, noise=None, is_training=True,
+def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None,
               update_moving_stats=False):
     """NHWC images in [-1, 1] from N(0, 1) noise [n, Z_DIM] (drawn if not given)."""
-    del labels  # unconditional
+    del labels, phase  # unconditional; one phase
     if noise is None:
         noise = tf.random_normal([n_samples, cfg['Z_DIM']])
     return dcgan.conv_generator(cfg, noise, cfg['ngf'], not cfg['noBN'], cfg['n_extra_layers'],
                                 is_training, update_moving_stats)
 
 
-def discriminator(cfg, images):
+def discriminator(cfg, images, labels=None, phase=None):
     """(critic scores [n], None)."""
+    del labels, phase  # unconditional; one phase
     return dcgan.conv_discriminator(cfg, images, cfg['ndf'], cfg['n_extra_layers']), None
 
 
@@ -100,10 +101,11 @@ def clip(variables, lower, upper):
     return tf.group(*[tf.assign(v, tf.clip_by_value(v, lower, upper)) for v in variables])
 
 
-def build(cfg, pipeline, wrap_optimizer=None):
+def build(cfg, pipeline, wrap_optimizer=None, phase=None):
     """Critic steps (each followed by clipping) on real batches, and a generator step, their
     inputs from ``pipeline(spec)``. A pipeline element holds the greatest common divisor of
     Diters and warmup_Diters critic steps, so a warm-up iteration takes several elements."""
+    del phase  # one phase
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
     batch = cfg['batch_size']
@@ -124,7 +126,7 @@ def build(cfg, pipeline, wrap_optimizer=None):
     def generator_step(inputs):
         return generator_train_op(gen_opt, step, lambda: gen(
             batch, noise=inputs['noise'], update_moving_stats=True), disc,
-            lambda scores, _: (-tf.reduce_mean(scores), {}))
+            lambda scores, _: (losses.wasserstein_generator(scores), {}))
 
     noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
     spec = steps.StepSpec(critic=noise, generator=noise, critic_steps=functools.partial(

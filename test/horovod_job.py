@@ -7,18 +7,20 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import gan_train  # noqa: E402
+from zoo import loop  # noqa: E402
 
-_close = gan_train.Run.close
+_run = loop.Loop.run
 
 
-def close(run):
-    variables = run.session.graph.get_collection('variables')
-    values = run.session.run(variables)
+def run(self):
+    step = _run(self)
+    variables = self.session.graph.get_collection('variables')
+    values = self.session.run(variables)
     rank = os.environ['HOROVOD_RANK']
     np.savez(os.path.join(os.environ['DUMP_DIR'], 'rank{}.npz'.format(rank)),
              **{v.op.name: value for v, value in zip(variables, values)})
-    _close(run)
+    return step
 
 
-gan_train.Run.close = close
+loop.Loop.run = run
 sys.exit(gan_train.main(sys.argv[1:]))

@@ -19,11 +19,10 @@ import pytest
 
 import configs
 import datasets.base
-import gan_train
-import models
 from conftest import stand_in_npu_bridge
-from tflib import distributed, inference
+from tflib import distributed
 from tflib.compat import tf
+from zoo import generators, settings, training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, 'data', 'ascend', 'ascend_tf_ops.json')) as _f:
@@ -186,14 +185,14 @@ def npu_standin(monkeypatch):
 
 def preset_job(preset, *flags):
     """A one-rank NPU job of ``preset`` at a tiny width in NCHW, on random images."""
-    model, cfg, _ = gan_train.settings(['--preset', preset, '--data_format', 'NCHW'] +
-                                       TINY[configs.load(preset)[0]] + list(flags))
-    model_cfg = model.config(**{k: cfg[k] for k in model.DEFAULTS})
-    size, channels = model_cfg['IMAGE_SIZE'], model_cfg['CHANNELS']
+    req = settings.request(['--preset', preset, '--data_format', 'NCHW'] +
+                           TINY[configs.load(preset)[0]] + list(flags))
+    size, channels = req.values['IMAGE_SIZE'], req.values['CHANNELS']
     rng = np.random.RandomState(0)
     source = datasets.base.ArraySource('random', rng.randint(0, 256, (64, size, size, channels),
                                                              np.uint8), rng.randint(0, 10, 64), 10)
-    return gan_train.Job(model, cfg, model_cfg, source, 'npu', distributed.SINGLE, None, None)
+    resolved = settings.resolve(req, 'npu', source, distributed.SINGLE)
+    return training.Job(resolved, source, 'npu', distributed.SINGLE, None, None)
 
 
 def phase_kinds(schedule):
@@ -205,8 +204,8 @@ def phase_kinds(schedule):
 def training_problems(preset, *flags):
     job = preset_job(preset, *flags)
     problems = []
-    for phase in phase_kinds(models.phases(job.model, job.model_cfg)):
-        built = gan_train.phase_graph(job, phase, phase.start)
+    for phase in phase_kinds(job.settings.model.phases(job.settings.model_cfg)):
+        built = training.phase_graph(job, phase, phase.start)
         gan, where = built.gan, '{} {}'.format(preset, phase.name).strip()
         train = built.loop_op if built.loop_op is not None else gan.train_op
         problems += step_problems([train] + list(gan.train_metrics.values()), where)
@@ -225,7 +224,7 @@ def test_every_training_step_is_one_device_graph(preset, npu_standin):
 def test_the_npu_loop_op_is_one_device_graph(npu_standin):
     """With --iterations_per_loop, the session runs npu_bridge's IterationOp around the step."""
     job = preset_job('quickstart', '--iterations_per_loop', '4')
-    built = gan_train.phase_graph(job, models.phases(job.model, job.model_cfg)[0], 0)
+    built = training.phase_graph(job, job.settings.model.phases(job.settings.model_cfg)[0], 0)
     assert built.loop_op.name == 'IterationOp' and built.load_loop is not None
     assert not step_problems([built.loop_op] + list(built.gan.train_metrics.values()), 'loop')
     # The pipeline's iterator is initializable: with a one-shot iterator the adapter aborts
@@ -260,13 +259,14 @@ def test_the_check_finds_what_it_guards_against():
 def test_every_frozen_generator_converts_with_atc(preset):
     """Every op of the generator freeze_graph.py writes has a TF parser mapping in ATC."""
     job = preset_job(preset)
-    cfg = models.phase_config(job.model, job.model_cfg, job.model_cfg['ITERS'])
-    cfg['data_format'] = 'NHWC'  # what freeze_graph builds (the checkpoint's layout is free)
+    model = job.settings.model
+    # What freeze_graph builds: NHWC (the checkpoint's layout is free), the last phase.
+    cfg = dict(job.settings.model_cfg, data_format='NHWC')
     graph = tf.Graph()
     with graph.as_default(), tf.Session(graph=graph) as session:
-        inference.generator_graph(job.model, cfg, 4)
+        generators.generator_graph(model, cfg, model.phase_at(cfg, cfg['ITERS']), 4)
         session.run(tf.global_variables_initializer())
         frozen = tf.graph_util.convert_variables_to_constants(
-            session, graph.as_graph_def(), ['images'])
+            session, graph.as_graph_def(), ['images', generators.SIGNATURE])
     missing = sorted(set(tf115_type(node.op) for node in frozen.node) - ATC - {None})
     assert not missing, '{}: no ATC parser mapping for {}'.format(preset, missing)

@@ -192,8 +192,11 @@ EVAL_CASES = {
         '--ckpt', _bare_copy(t, run)], 'no meta.json beside this checkpoint'),
     'neither checkpoint nor stats': (lambda t, run: [], 'give --ckpt'),
     'representation of unlabelled data': (lambda t, run: [
+        '--ckpt', run, '--representation', '--dataset', 'folder', '--data_path',
+        _flat_folder(t / 'flat')], 'needs labelled images'),
+    'representation without a test split': (lambda t, run: [
         '--ckpt', run, '--representation', '--dataset', 'lsun_lmdb', '--data_path',
-        (write_lmdb(t / 'lmdb') or str(t / 'lmdb'))], 'needs labelled images'),
+        (write_lmdb(t / 'lmdb') or str(t / 'lmdb'))], 'dataset lsun_lmdb has splits train'),
 }
 
 
@@ -203,6 +206,14 @@ def _bare_copy(tmp_path, run):
     bare = tmp_path / 'bare'
     shutil.copytree(os.path.join(run, 'checkpoints'), str(bare))
     return str(bare / 'model.ckpt-1')
+
+
+def _flat_folder(directory):
+    """Images with no class folders: unlabelled."""
+    directory.mkdir()
+    for i in range(4):
+        write_image(directory / '{}.png'.format(i), seed=i)
+    return str(directory)
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,6 @@ from conftest import (new_session, write_cifar, write_folder, write_image, write
                       write_mnist_idx)
 from datasets import DataError
 from tflib import steps
-from tflib.compat import tf
 
 
 def first_batches(source, batch_size, n=2, seed=0):
@@ -287,6 +286,43 @@ def test_too_few_images_and_unknown_dataset(tmp_path):
             datasets.batches(datasets.get('mnist')(str(tmp_path), 32, 1), 4)
     with pytest.raises(DataError, match="unknown dataset 'imagenet'"):
         datasets.get('imagenet')
+
+
+FACTS = [  # name, needs_path, channels, splits, native frame side (None: the image size)
+    ('cifar10', True, 3, ('train', 'test'), None),
+    ('mnist', True, 1, ('train', 'test'), 28),
+    ('mnist_builtin', False, 1, ('train', 'test'), 28),
+    ('folder', True, 3, ('train', 'val', 'valid', 'test'), None),
+    ('celeba', True, 3, ('train', 'val', 'valid', 'test'), None),
+    ('lsun_lmdb', True, 3, ('train',), None),
+]
+
+
+@pytest.mark.parametrize('name,needs_path,channels,splits,native', FACTS)
+def test_datasets_state_their_facts(name, needs_path, channels, splits, native):
+    dataset = datasets.get(name)
+    assert (dataset.name, dataset.needs_path, dataset.channels, dataset.splits) == \
+        (name, needs_path, channels, splits)
+    assert dataset.frame_size(32) == (native or 32) and dataset.frame_size(64) == (native or 64)
+    images = np.random.RandomState(0).rand(2, 32, 32, channels).astype(np.float32)
+    framed = dataset.frame(images)
+    assert framed.shape == (2, dataset.frame_size(32), dataset.frame_size(32), channels)
+    if native:
+        np.testing.assert_array_equal(framed, datasets.mnist.to_digit_frame(images))
+    else:
+        assert framed is images
+
+
+@pytest.mark.parametrize('name', ['cifar10', 'mnist', 'mnist_builtin'])
+def test_an_unknown_split_is_named_before_any_file_is_read(tmp_path, name):
+    with pytest.raises(DataError, match=r'^--split validation: dataset {} has splits train, '
+                                        r'test$'.format(name)):
+        datasets.get(name)(str(tmp_path / 'nothing'), 32, 1, 'validation')
+
+
+def test_a_missing_path_is_named_before_any_file_is_read():
+    with pytest.raises(DataError, match='^--data_path is required for dataset cifar10$'):
+        datasets.get('cifar10')('', 32, 3)
 
 
 def test_select_keeps_classes_renumbered_and_a_seeded_subset():

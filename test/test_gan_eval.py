@@ -1,5 +1,6 @@
 """gan_eval.py, the built-in digit classifier, and scoring / export from gan_train.py."""
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -7,7 +8,11 @@ import pytest
 import datasets
 import gan_eval
 import gan_train
-from tflib.metrics import classifier, digits
+from tflib import images
+from tflib.compat import tf
+from tflib.metrics import classifier
+from tools import digit_classifier as digits
+from zoo import export, scoring
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1',
         '--LOG_STEP', '1', '--device', 'cpu']
@@ -21,7 +26,7 @@ def score_line(out):
 def test_built_in_digit_classifier_is_accurate():
     test = datasets.get('mnist_builtin')('', 32, 3, 'test')
     pixels, labels = test.read(np.arange(len(test)))
-    model = classifier.FrozenClassifier(gan_eval.DIGIT_CLASSIFIER)
+    model = classifier.FrozenClassifier(scoring.DIGIT_CLASSIFIER)
     features, probs = model.run(pixels.astype(np.float32))
     model.close()
     assert features.shape == (1000, digits.N_FEATURES)
@@ -71,6 +76,39 @@ def test_eval_from_checkpoint_pb_and_onnx_agree(run_dir, tmp_path, capsys):
     assert 1. <= scores[0] <= 10.
 
 
+def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
+    """With --classes 5,6,7,8,9 the run's N_CLASSES comes from the data (5); its .pb and .onnx
+    carry that, so gan_eval.py feeds them labels 0-4 (it assumed 10 classes for any file)."""
+    out = tmp_path / 'run'
+    assert gan_train.main(TINY + ['--ITERS', '1', '--classes', '5,6,7,8,9', '--N_INCEPTION',
+                                  '100', '--EXPORT_AT_END', 'true', '--output_path',
+                                  str(out)]) == 0
+    assert json.loads((out / 'meta.json').read_text())['signature']['n_classes'] == 5
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString((out / 'generator.pb').read_bytes())
+    z = np.random.RandomState(0).randn(20, 128).astype(np.float32)  # the Sampler's, seed 0
+    expected = images.to_uint8(export.run_frozen(graph_def, {
+        'z': z, 'label': (np.arange(20) % 5).astype(np.int32)})).astype(int)
+    for name in ['generator.pb'] + (['generator.onnx'] if HAS_ONNX else []):
+        assert gan_eval.main(['--ckpt', str(out / name), '--n', '20', '--batch', '20',
+                              '--output_dir', str(tmp_path / name)]) == 0
+        assert 'noise 128, 5 classes, images 32x32x1' in capsys.readouterr().out
+        saved = np.load(str(tmp_path / name / 'images.npz'))['images'].astype(int)
+        assert np.abs(saved - expected).max() <= 1, name  # onnxruntime rounds a level off
+    # A .pb exported before signatures: 10 classes assumed, as then, unless --n_classes says.
+    legacy = tf.GraphDef()
+    legacy.node.extend(node for node in graph_def.node if node.name != 'signature')
+    (tmp_path / 'old.pb').write_bytes(legacy.SerializeToString())
+    flags = ['--ckpt', str(tmp_path / 'old.pb'), '--n', '20', '--batch', '20', '--output_dir',
+             str(tmp_path / 'old')]
+    assert gan_eval.main(flags) == 0
+    assert 'no signature (an older export): assuming 10 classes' in capsys.readouterr().out
+    assert gan_eval.main(flags + ['--n_classes', '5']) == 0
+    assert 'noise 128, 5 classes, images 32x32x1' in capsys.readouterr().out
+    saved = np.load(str(tmp_path / 'old' / 'images.npz'))['images'].astype(int)
+    assert np.abs(saved - expected).max() == 0
+
+
 def test_fid_and_kid_against_real_statistics(run_dir, tmp_path, capsys):
     stats = str(tmp_path / 'digits.npz')
     assert gan_eval.main(['--make_stats', stats, '--split', 'test']) == 0
@@ -89,6 +127,10 @@ def test_fid_and_kid_against_real_statistics(run_dir, tmp_path, capsys):
     (['--ckpt', '{run}', '--classifier', '/no/inception.pb'], '/no/inception.pb: no such '
                                                               'classifier graph'),
     ([], 'give --ckpt to score a generator or --make_stats'),
+    (['--pb', 'G.pb'], 'unrecognized arguments: --pb G.pb'),
+    (['--ckpt', '{run}', '--pb', 'G.pb'], 'unknown flag --pb'),
+    (['--ckpt', '{run}/generator.pb', '--DIM_G', '8'], 'settings describe checkpoints, not '
+                                                       'frozen generators'),
 ])
 def test_bad_arguments(run_dir, capsys, flags, message):
     flags = [f.format(run=run_dir) for f in flags]

@@ -13,9 +13,10 @@ import configs
 import datasets
 import gan_train
 from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
-from tflib import checkpoints
+from tflib import checkpoints, device
 from tflib.compat import tf
 from tflib.config import ConfigError
+from zoo import settings, training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_FLAGS = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--LOG_STEP', '1',
@@ -63,9 +64,9 @@ CASES = [  # preset, dataset flags, extra
 
 @pytest.mark.parametrize('preset', configs.names())
 def test_every_preset_names_a_loader_and_a_valid_config(preset):
-    model, cfg, _ = gan_train.settings(['--preset', preset])
-    assert cfg['dataset'] in datasets.LOADERS
-    model.config(**{k: cfg[k] for k in model.DEFAULTS})  # raises ConfigError if inconsistent
+    req = settings.request(['--preset', preset])
+    assert req.values['dataset'] in datasets.DATASETS
+    settings.model_values(req)  # raises ConfigError if inconsistent
 
 
 @pytest.mark.parametrize('preset,data_flags,extra', CASES)
@@ -156,12 +157,34 @@ def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     (['--device', 'tpu'], '--device must be one of'),
     (['--IMAGE_SIZE', '30'], 'IMAGE_SIZE must be a multiple of 8'),
     (['positional'], "unexpected argument 'positional'"),
+    (['--dataset', 'cifar10', '--data_path', '/x', '--split', 'validation'],
+     '--split validation: dataset cifar10 has splits train, test'),
+    (['--classes', '5,6,7', '--N_CLASSES', '10'], '--N_CLASSES 10 but '),
 ])
 def test_bad_flags_give_one_line_errors(tmp_path, capsys, flags, message):
     code, out, err = train(tmp_path, '--ITERS', '1', capsys=capsys, extra=flags)
     assert code == 2
     assert err.count('\n') == 1 and err.startswith('gan_train.py: error: ')
     assert message in err
+
+
+def test_the_number_of_classes_comes_from_the_data(tmp_path, capsys):
+    """--classes 5,6,7 on a conditional model: three classes, so generator labels 0-2 (the
+    model's default of 10 would draw seven labels that have no real images)."""
+    code, out, err = train(tmp_path, '--ITERS', '1', '--classes', '5,6,7', capsys=capsys)
+    assert code == 0, err
+    meta = json.loads((tmp_path / 'run' / 'meta.json').read_text())
+    assert meta['config']['N_CLASSES'] == 3 and meta['signature']['n_classes'] == 3
+    # A run made with more classes (an older run on limited data) resumes with its number.
+    code, out, err = train(tmp_path, '--ITERS', '1', capsys=capsys, extra=['--output_path',
+                                                                          str(tmp_path / 'ten')])
+    assert code == 0, err
+    code, out, err = train(tmp_path, '--ITERS', '2', '--classes', '5,6,7', capsys=capsys,
+                           extra=['--output_path', str(tmp_path / 'ten')])
+    assert code == 0, err
+    assert 'resuming a run made with N_CLASSES 10 on data of 3 classes: kept' in out
+    req = settings.request(['--DIM', '16'])  # transfer_gan.py's one width for both networks
+    assert req.values['DIM_G'] == req.values['DIM_D'] == 16 and 'DIM' not in req.values
 
 
 def test_unlabelled_data_for_a_conditional_model(tmp_path, capsys, data):
@@ -193,12 +216,14 @@ def test_command_line_errors_and_npu(tmp_path):
         assert 'Traceback' not in result.stderr
 
 
-def test_help_lists_presets_and_settings(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        gan_train.main(['--help'])
+def test_help_lists_presets_and_the_values_that_would_run(capsys):
+    assert gan_train.main(['--help']) == 0
     out = capsys.readouterr().out
-    assert exit_info.value.code == 0
     assert 'transfer_gan_cifar10' in out and '--ACGAN_SCALE_G' in out and '--data_path' in out
+    # The quickstart's widths, not the model's defaults (128), and the alias of both widths.
+    assert "--DIM_G                    24" in out and '--DIM (--DIM_G/--DIM_D)' in out
+    assert gan_train.main(['--preset', 'wgan_lsun', '--help']) == 0
+    assert "--lrD                      5e-05" in capsys.readouterr().out
 
 
 def checkpoint_values(run_dir):
@@ -238,28 +263,28 @@ def test_iterations_per_loop_rounds_the_loop_settings(tmp_path, capsys):
 def test_loops_must_fit_the_run():
     phase = collections.namedtuple('Phase', 'start end name')
     one, cfg = [phase(0, 12, '')], {'iterations_per_loop': 4, 'fused_step': True}
-    gan_train.check_loops(cfg, 8, one, 'npu', lambda step: 5)
+    training.check_loops(cfg, 8, one, 'npu', lambda step: 5)
     with pytest.raises(ConfigError, match='resumes at step 6, not a multiple'):
-        gan_train.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
+        training.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
     with pytest.raises(ConfigError, match='phase 8x8 fade-in spans steps 4 to 10'):
-        gan_train.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
+        training.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
                               lambda step: 1)
     with pytest.raises(ConfigError, match='--warmup_Diters equal to --Diters'):
-        gan_train.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
-    gan_train.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
+        training.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
+    training.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
     with pytest.raises(ConfigError, match='needs --fused_step true'):
-        gan_train.check_loops(dict(cfg, fused_step=False), 0, one, 'npu', lambda step: 5)
-    gan_train.check_loops(dict(cfg, iterations_per_loop=1), 3, one, 'npu', lambda step: 5)
+        training.check_loops(dict(cfg, fused_step=False), 0, one, 'npu', lambda step: 5)
+    training.check_loops(dict(cfg, iterations_per_loop=1), 3, one, 'npu', lambda step: 5)
 
 
 def test_ascend_switches_make_their_folders_and_are_ignored_off_npu(tmp_path, capsys):
-    cfg = dict(gan_train.TRAIN_DEFAULTS, output_path=str(tmp_path), over_dump=True,
+    cfg = dict(settings.TRAIN_DEFAULTS, output_path=str(tmp_path), over_dump=True,
                profiling=True, data_dump_flag=True, data_dump_step='0|4')
-    debug = gan_train.npu_debug(cfg, 'npu')
+    debug = training.npu_debug(cfg, 'npu')
     assert debug.dump_path == str(tmp_path / 'data_dump') and debug.data_dump_step == '0|4'
     assert debug.over_dump and debug.profiling_path == str(tmp_path / 'profiling')
     assert os.path.isdir(debug.dump_path) and os.path.isdir(debug.profiling_path)
-    assert gan_train.npu_debug(dict(cfg, data_dump_flag=False), 'npu').dump_path == \
+    assert training.npu_debug(dict(cfg, data_dump_flag=False), 'npu').dump_path == \
         str(tmp_path / 'overflow_dump')
-    assert gan_train.npu_debug(cfg, 'cpu') == gan_train.device.NO_DEBUG
+    assert training.npu_debug(cfg, 'cpu') == device.NO_DEBUG
     assert 'only act on an Ascend NPU; ignored on cpu' in capsys.readouterr().out

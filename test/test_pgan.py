@@ -16,6 +16,7 @@ from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.ops import equalized
+from zoo import export, settings
 
 TINY = dict(IMAGE_SIZE=16, CHANNELS=1, Z_DIM=8, DEPTHS=[8, 8, 4], BATCH_SIZES=[8, 8, 4],
             STABLE_IMAGES=32, FADE_IMAGES=16, MBSTD_GROUP=4)
@@ -24,9 +25,10 @@ RUN_FLAGS = ['--preset', 'pgan_tiny', '--Z_DIM', '8', '--DEPTHS', '8,8,4', '--BA
              '--CHECKPOINT_STEP', '1', '--keep_checkpoints', '50', '--device', 'cpu']
 
 
-def phase_cfg(phase_index, **overrides):
+def phase_of(phase_index, **overrides):
+    """(The TINY config, its phase ``phase_index``)."""
     cfg = pgan.config(**dict(TINY, **overrides))
-    return dict(cfg, **pgan.phases(cfg)[phase_index].settings)
+    return cfg, pgan.phases(cfg)[phase_index]
 
 
 def test_schedule_follows_the_config():
@@ -36,28 +38,27 @@ def test_schedule_follows_the_config():
                                           '16x16 fade-in', '16x16 stable']
     assert [(p.start, p.end) for p in schedule] == [(0, 4), (4, 6), (6, 10), (10, 14),
                                                     (14, 22)]
-    assert [p.settings['batch_size'] for p in schedule] == [8, 8, 8, 4, 4]
+    assert [p.batch_size for p in schedule] == [8, 8, 8, 4, 4]
     assert cfg['ITERS'] == 22
     cut = pgan.phases(pgan.config(**dict(TINY, ITERS=5)))
     assert [(p.start, p.end) for p in cut] == [(0, 4), (4, 5)]
     assert cut[-1].settings['PHASE_STEPS'] == 2  # the fade keeps its rate when cut short
     one_batch = pgan.phases(pgan.config(**dict(TINY, batch_size=16)))  # the MindSpore seed's way
-    assert [p.settings['batch_size'] for p in one_batch] == [16] * 5
+    assert [p.batch_size for p in one_batch] == [16] * 5
     longer = pgan.phases(pgan.config(**dict(TINY, ITERS=30)))
     assert longer[-1].end == 30 and len(longer) == 5
     # A checkpoint at a phase's end belongs to that phase's graph.
-    assert models.phase_config(pgan, cfg, 4)['RESOLUTION'] == 4
-    assert models.phase_config(pgan, cfg, 5)['FADE']
+    assert models.get('pgan').phase_at(cfg, 4).settings['RESOLUTION'] == 4
+    assert models.get('pgan').phase_at(cfg, 5).settings['FADE']
 
 
 def test_seed_preset_depths_and_batches():
-    _, cfg, _ = gan_train.settings(['--preset', 'pgan_celeba'])
-    cfg = pgan.config(**{k: cfg[k] for k in pgan.DEFAULTS})
+    cfg = settings.model_values(settings.request(['--preset', 'pgan_celeba']))
     schedule = pgan.phases(cfg)
     assert [p.settings['RESOLUTION'] for p in schedule][::2] == [4, 8, 16, 32, 64, 128]
     assert cfg['DEPTHS'] == [512, 512, 512, 512, 256, 128]
     assert schedule[0].end == 4688  # 600k images in batches of 128, rounded up
-    assert schedule[-1].settings['batch_size'] == 16
+    assert schedule[-1].batch_size == 16
 
 
 @pytest.mark.parametrize('overrides,message', [
@@ -74,10 +75,10 @@ def test_bad_schedules_are_refused(overrides, message):
 
 
 def test_list_settings_parse_from_flags():
-    _, cfg, _ = gan_train.settings(['--preset', 'pgan_tiny', '--DEPTHS', '64, 32,16'])
-    assert cfg['DEPTHS'] == [64, 32, 16]
+    req = settings.request(['--preset', 'pgan_tiny', '--DEPTHS', '64, 32,16'])
+    assert req.values['DEPTHS'] == [64, 32, 16]
     with pytest.raises(ConfigError, match='--DEPTHS expects comma-separated'):
-        gan_train.settings(['--preset', 'pgan_tiny', '--DEPTHS', '64,x'])
+        settings.request(['--preset', 'pgan_tiny', '--DEPTHS', '64,x'])
 
 
 def test_equalized_layers_scale_weights_at_run_time(data_format, rng):
@@ -118,31 +119,36 @@ def test_pixel_norm_and_minibatch_stddev_match_numpy(data_format, rng):
 def grown_pair(fade_index, step):
     """A stable phase trained for two steps, then the next (fade-in) phase's generator and
     critic built on its carried-over weights at ``step``; returns both phases' outputs."""
-    old_cfg, new_cfg = phase_cfg(fade_index - 1), phase_cfg(fade_index)
+    cfg, old_phase = phase_of(fade_index - 1)
+    new_phase = pgan.phases(cfg)[fade_index]
+    old_res, new_res = old_phase.settings['RESOLUTION'], new_phase.settings['RESOLUTION']
     rng = np.random.RandomState(0)
     z = rng.randn(4, TINY['Z_DIM']).astype(np.float32)
     reals = rng.uniform(-1, 1, (8, 16, 16, 1)).astype(np.float32)
     values = {}
     with new_session() as old:
-        gan = pgan.build(old_cfg, fixed_inputs(reals[:old_cfg['batch_size']], np.zeros(8)))
+        gan = pgan.build(cfg, fixed_inputs(reals[:old_phase.batch_size], np.zeros(8)),
+                         phase=old_phase)
         old.run(tf.global_variables_initializer())
         for _ in range(2):
             old.run(gan.train_op)
-        small = old.run(pgan.real_images(new_cfg, tf.constant(reals[:4]), None))
+        small = old.run(pgan.real_images(new_res, tf.constant(reals[:4]), None))
         results = old.run([gan.generator(4, noise=tf.constant(z)),
-                           pgan.synthesis(old_cfg, tf.constant(z), None),
-                           gan.discriminator(pgan.real_images(old_cfg, tf.constant(small),
+                           pgan.synthesis(cfg, old_res, tf.constant(z), None),
+                           gan.discriminator(pgan.real_images(old_res, tf.constant(small),
                                                              None))[0]])
         values = {v.op.name: old.run(v) for v in gan_lib.carried_state()}
     with new_session(seed=1) as session:
-        grown = pgan.build(new_cfg, fixed_inputs(reals[:new_cfg['batch_size']], np.zeros(8)))
+        grown = pgan.build(cfg, fixed_inputs(reals[:new_phase.batch_size], np.zeros(8)),
+                           phase=new_phase)
         session.run(tf.global_variables_initializer())
         for var in gan_lib.carried_state():
             if var.op.name in values:
                 var.load(values[var.op.name], session)
         grown.step.load(step, session)
         new = session.run([grown.generator(4, noise=tf.constant(z)),
-                           pgan.synthesis(new_cfg, tf.constant(z), pgan.fade_alpha(new_cfg)),
+                           pgan.synthesis(cfg, new_res, tf.constant(z),
+                                          pgan.fade_alpha(new_phase)),
                            grown.discriminator(tf.constant(small))[0]])
     return results, new
 
@@ -172,29 +178,27 @@ def test_fade_in_blends_over_the_phase():
 
 
 def test_real_images_fade_like_the_generator():
-    cfg = phase_cfg(3)
     x = np.random.RandomState(0).uniform(-1, 1, (2, 16, 16, 1)).astype(np.float32)
     with new_session() as session:
-        at_start = session.run(pgan.real_images(cfg, tf.constant(x), tf.constant(0.)))
-        at_end = session.run(pgan.real_images(cfg, tf.constant(x), tf.constant(1.)))
-        mirrored = session.run(pgan.real_images(cfg, tf.constant(x), None,
+        at_start = session.run(pgan.real_images(16, tf.constant(x), tf.constant(0.)))
+        at_end = session.run(pgan.real_images(16, tf.constant(x), tf.constant(1.)))
+        mirrored = session.run(pgan.real_images(16, tf.constant(x), None,
                                                 tf.constant([1., 0.])))
     half = x.reshape(2, 8, 2, 8, 2, 1).mean(axis=(2, 4))
     np.testing.assert_allclose(at_start, upscale(half), atol=1e-6)
     np.testing.assert_allclose(at_end, x, atol=1e-6)
     np.testing.assert_allclose(mirrored, np.stack([x[0, :, ::-1], x[1]]), atol=1e-6)
-    smaller = phase_cfg(0)
     with new_session() as session:
-        four = session.run(pgan.real_images(smaller, tf.constant(x), None))
+        four = session.run(pgan.real_images(4, tf.constant(x), None))
     np.testing.assert_allclose(four[..., 0], x[..., 0].reshape(2, 4, 4, 4, 4).mean(
         axis=(2, 4)), atol=1e-6)
 
 
 def test_moving_average_starts_at_the_weights_and_follows_them():
-    cfg = phase_cfg(0, EMA_BETA=.9)
+    cfg, phase = phase_of(0, EMA_BETA=.9)
     reals = np.zeros((8, 16, 16, 1), np.float32)
     with new_session() as session:
-        gan = pgan.build(cfg, fixed_inputs(reals, np.zeros(8)))
+        gan = pgan.build(cfg, fixed_inputs(reals, np.zeros(8)), phase=phase)
         session.run(tf.global_variables_initializer())
         pairs = list(zip(params.params_with_name('Generator'), params.params_with_name('Gs.')))
         assert [v.op.name.replace('Generator', 'Gs') for v, _ in pairs] == \
@@ -214,8 +218,9 @@ def test_moving_average_starts_at_the_weights_and_follows_them():
 
 def test_phases_carry_model_state_but_not_optimizer_state():
     with new_session():
-        gan = pgan.build(phase_cfg(1), fixed_inputs(np.zeros((8, 16, 16, 1), np.float32),
-                                                    np.zeros(8)))
+        cfg, phase = phase_of(1)
+        gan = pgan.build(cfg, fixed_inputs(np.zeros((8, 16, 16, 1), np.float32), np.zeros(8)),
+                         phase=phase)
         carried = {v.op.name for v in gan_lib.carried_state()}
         everything = {v.op.name for v in tf.global_variables()}
         del gan
@@ -273,7 +278,7 @@ def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_p
     frozen = tf.make_ndarray(constants[key].attr['value'].tensor)
     np.testing.assert_array_equal(frozen, reader.get_tensor(key))
     assert np.abs(frozen - reader.get_tensor(key.replace('Gs', 'Generator'))).max() > 0
-    images = freeze_graph.run_frozen(graph_def, {'z': np.zeros((4, 8), np.float32)})
+    images = export.run_frozen(graph_def, {'z': np.zeros((4, 8), np.float32)})
     assert images.shape == (4, 16, 16, 1)
 
     # An earlier checkpoint, inside the 8x8 fade-in, freezes at its own resolution and alpha.
@@ -299,13 +304,13 @@ def test_layouts_give_the_same_images_and_scores(data_format):
     x = rng.uniform(-1, 1, (4, 16, 16, 1)).astype(np.float32)
     outputs, values = [], None
     for fmt in ('NHWC', data_format):
-        cfg = dict(phase_cfg(3), data_format=fmt)
+        cfg, phase = phase_of(3, data_format=fmt)
         with new_session(seed=len(outputs)) as session:
-            gan = pgan.build(cfg, fixed_inputs(x, np.zeros(4)))
+            gan = pgan.build(cfg, fixed_inputs(x, np.zeros(4)), phase=phase)
             session.run(tf.global_variables_initializer())
             if values is None:
                 session.run(gan.train_op)
-                gan.step.load(cfg['PHASE_START'] + 2, session)  # alpha 0.5
+                gan.step.load(phase.start + 2, session)  # alpha 0.5
                 values = {v.op.name: session.run(v) for v in tf.global_variables()}
             else:
                 for v in tf.global_variables():

@@ -16,6 +16,7 @@ import gan_train
 from conftest import new_session
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
+from zoo import loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = ['--preset', 'quickstart', '--DIM_G', '4', '--DIM_D', '4', '--batch_size', '8',
@@ -106,7 +107,7 @@ def test_sigterm_and_sigint_checkpoint_and_exit_cleanly(tmp_path, signum):
 def test_nan_weights_never_reach_a_checkpoint(tmp_path, capsys, monkeypatch):
     """A generator weight turned NaN after step 3: the run stops with the step-2 checkpoint
     as the last, and says so."""
-    train_step = gan_train.Run.train_step
+    train_step = loop.Loop.train_step
 
     def poisoned(run, fetch_metrics):
         values = train_step(run, fetch_metrics)
@@ -115,7 +116,7 @@ def test_nan_weights_never_reach_a_checkpoint(tmp_path, capsys, monkeypatch):
             weight.load(np.full(weight.shape.as_list(), np.nan, np.float32), run.session)
         return values
 
-    monkeypatch.setattr(gan_train.Run, 'train_step', poisoned)
+    monkeypatch.setattr(loop.Loop, 'train_step', poisoned)
     run = tmp_path / 'run'
     code = gan_train.main(QUICK + ['--ITERS', '6', '--CHECKPOINT_STEP', '2', '--output_path',
                                    str(run)])

@@ -244,7 +244,7 @@ def _train(fused, iterations=3, grappler=True, **overrides):
         for _ in range(iterations):
             if fused:
                 session.run(gan.train_op)
-            else:  # the element once, fed to each step (as gan_train's step-by-step loop)
+            else:  # the element once, fed to each step (as zoo.loop.Loop.train_step)
                 feed = {gan.inputs[k]: v for k, v in session.run(gan.inputs).items()}
                 for index in range(cfg['N_CRITIC']):
                     feed[gan.critic_index] = index

@@ -17,6 +17,7 @@ from models import cgan, dcgan, wgan
 from tflib import gan as gan_lib
 from tflib import params
 from tflib.compat import tf
+from zoo import settings
 
 HAS_ONNX = all(importlib.util.find_spec(m) for m in ('tf2onnx', 'onnxruntime'))
 TINY = {  # model, preset, flags (a seed's flag names where it has them)
@@ -40,9 +41,8 @@ COMMON = ['--ITERS', '2', '--LOG_STEP', '1', '--device', 'cpu', '--data_path', '
 def tiny_cfg(name, **overrides):
     """The model config TINY[name]'s flags give."""
     model, preset, flags = TINY[name]
-    _, cfg, _ = gan_train.settings(['--preset', preset] + flags)
-    cfg.update(overrides)
-    return model, model.config(**{k: cfg[k] for k in model.DEFAULTS})
+    return model, settings.model_values(settings.request(['--preset', preset] + flags),
+                                        **overrides)
 
 
 def digits_inputs(cfg, seed=0):
@@ -181,7 +181,8 @@ def test_train_resume_score_and_freeze(tmp_path, capsys, name):
     text = capsys.readouterr().out
     assert 'resuming' in text and 'step: 3/3' in text
     meta = json.load(open(tmp_path / 'run' / 'meta.json'))
-    assert meta['model'] == models.name(model) and meta['step'] == 3
+    assert meta['model'] == models.get(meta['model']).name == model.__name__.split('.')[-1]
+    assert meta['step'] == 3
     parzen = ['--parzen', '--parzen_validation', '300'] if model is cgan else []
     assert gan_eval.main(['--ckpt', out, '--n', '200', '--output_dir',
                           str(tmp_path / 'eval')] + parzen) == 0
@@ -209,11 +210,11 @@ def test_finetune_a_wgan_from_another_run(tmp_path, capsys):
 
 def test_epochs_set_the_iterations_unless_iters_is_given():
     """Seed presets count epochs (as their scripts do); an explicit --ITERS wins."""
-    _, cfg, _ = gan_train.settings(['--preset', 'dcgan_imagenet32'])
+    cfg = settings.request(['--preset', 'dcgan_imagenet32']).values
     assert cfg['EPOCHS'] == 20.
-    _, cfg, _ = gan_train.settings(['--preset', 'dcgan_imagenet32', '--ITERS', '5'])
+    cfg = settings.request(['--preset', 'dcgan_imagenet32', '--ITERS', '5']).values
     assert cfg['EPOCHS'] == 0. and cfg['ITERS'] == 5
-    _, cfg, _ = gan_train.settings(['--preset', 'wgan_lsun', '--niter', '2', '--ITERS', '5'])
+    cfg = settings.request(['--preset', 'wgan_lsun', '--niter', '2', '--ITERS', '5']).values
     assert cfg['EPOCHS'] == 2.
     # One epoch of 100 batches at Diters 5 after 25 warm-up iterations of 100 critic steps.
     schedule = functools.partial(wgan.critic_steps, wgan.config())
@@ -243,7 +244,7 @@ def test_cgan_dropout_comes_from_the_given_draws():
     labels = np.arange(8) % 10
     units = cgan.dropout_units(cfg)
     with new_session() as session:
-        logits = [cgan.discriminator(cfg, images, labels, d)[0] for d in (
+        logits = [cgan.critic(cfg, images, labels, d)[0] for d in (
             None, np.zeros((8, units), np.float32), np.full((8, units), .99, np.float32),
             rng.uniform(size=(8, units)).astype('float32'))]
         session.run(tf.global_variables_initializer())
@@ -253,7 +254,7 @@ def test_cgan_dropout_comes_from_the_given_draws():
     assert np.abs(kept - plain).max() > 1e-4 and np.abs(some - kept).max() > 1e-4
     _, no_rate = tiny_cfg('cgan', DROPOUT=0., INPUT_DROPOUT=0.)
     with new_session() as session:
-        pair = [cgan.discriminator(no_rate, images, labels, d)[0] for d in (
+        pair = [cgan.critic(no_rate, images, labels, d)[0] for d in (
             None, rng.uniform(size=(8, units)).astype('float32'))]
         session.run(tf.global_variables_initializer())
         a, b = session.run(pair)

@@ -47,27 +47,31 @@ def parse_value(key, text, default):
 
 def parse_flags(argv, defaults, aliases=None):
     """{key: typed value} from ``--KEY VALUE`` / ``--KEY=VALUE`` / bare boolean ``--KEY``;
-    ``aliases`` maps other names (a seed script's) to keys."""
+    ``aliases`` maps other names (a seed script's) to a key or a tuple of keys it sets."""
     overrides, i = {}, 0
     while i < len(argv):
         arg = argv[i]
         if not arg.startswith('--') or len(arg) == 2:
             raise ConfigError('unexpected argument {!r}: settings are given as --KEY VALUE'
                               .format(arg))
-        key, has_value, text = arg[2:].partition('=')
-        key = (aliases or {}).get(key, key)
-        if key not in defaults:
-            raise ConfigError('unknown flag --{} (see --help for the settings)'.format(key))
+        name, has_value, text = arg[2:].partition('=')
+        keys = (aliases or {}).get(name, name)
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        unknown = [key for key in keys if key not in defaults]
+        if unknown:
+            raise ConfigError('unknown flag --{} (see --help for the settings)'.format(name))
+        default = defaults[keys[0]]
         i += 1
         if not has_value:
             next_is_value = i < len(argv) and not argv[i].startswith('--')
             if not next_is_value:
-                if not isinstance(defaults[key], bool):
-                    raise ConfigError('--{} needs a value'.format(key))
-                overrides[key] = True
-                continue
-            text, i = argv[i], i + 1
-        overrides[key] = parse_value(key, text, defaults[key])
+                if not isinstance(default, bool):
+                    raise ConfigError('--{} needs a value'.format(name))
+                text = 'true'
+            else:
+                text, i = argv[i], i + 1
+        value = parse_value(name, text, default)
+        overrides.update((key, value) for key in keys)
     return overrides
 
 

@@ -9,8 +9,8 @@ from tflib.compat import tf
 
 GANGraph = collections.namedtuple('GANGraph', [
     'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
-    'discriminator',  # discriminator(images NHWC[, labels for CGAN]) -> (scores [N], class
-                      # logits or None)
+    'discriminator',  # discriminator(images NHWC, labels=None) -> (scores [N], class logits
+                      # or None)
     'inputs',         # {name: tensor}: one element of the input pipeline (one IteratorGetNext)
     'critic_index',   # which critic step of `inputs` disc_train_op takes (default 0)
     'disc_train_op',  # step by step: one critic step on `inputs` (fed) at `critic_index`
@@ -29,8 +29,9 @@ GANGraph = collections.namedtuple('GANGraph', [
 Phase = collections.namedtuple('Phase', [
     'start',     # first generator step of the phase
     'end',       # the step it ends at (its last step is end - 1)
-    'settings',  # config entries the phase's graph is built with, over the model's config
+    'settings',  # what the model builds this phase's graph with (its own keys; {} for one)
     'name',      # shown when the phase begins ('' for a model with a single phase)
+    'batch_size',  # its real images per critic step
 ])
 
 FEATURES_COLLECTION = 'ganzoo_critic_features'

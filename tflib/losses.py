@@ -8,6 +8,33 @@ def wasserstein_critic(critic_real, critic_fake):
     return tf.reduce_mean(critic_fake) - tf.reduce_mean(critic_real)
 
 
+def wasserstein_generator(critic_fake):
+    """WGAN's generator loss: -E[D(G(z))]."""
+    return -tf.reduce_mean(critic_fake)
+
+
+def drift(critic_real):
+    """PGAN's drift term (Karras et al. 2018, sec. A.1): E[D(real)^2], which keeps the
+    critic's scores near 0. Unscaled (times epsilon_drift by the caller)."""
+    return tf.reduce_mean(tf.square(critic_real))
+
+
+def bce(logits, target):
+    """Mean binary cross-entropy of ``logits`` against the constant ``target`` (0 or 1)."""
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), float(target)), logits=logits))
+
+
+def bce_critic(real_logits, fake_logits):
+    """The GAN discriminator's BCE(D(x), 1) + BCE(D(G(z)), 0), summed as DCGAN's seed does."""
+    return bce(real_logits, 1) + bce(fake_logits, 0)
+
+
+def bce_generator(fake_logits):
+    """The non-saturating BCE(D(G(z)), 1) (Goodfellow et al. 2014, sec. 3)."""
+    return bce(fake_logits, 1)
+
+
 def gradient_penalty(critic, real, fake, alpha):
     """WGAN-GP (Gulrajani et al. 2017, eq. 3): E[(||grad D(x_hat)||_2 - 1)^2] at
     x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample ([N, 1, 1, 1]).

@@ -1,7 +1,8 @@
 """The ResNet resampling helpers of gan_cifar_resnet.py / transfer_gan.py.
 
-Mean pooling is the average of four strided slices, and upsampling is nearest-neighbour through
-depth_to_space: both have the second-order gradients the gradient penalty needs on every backend.
+Mean pooling is a reshape and a mean (the same function as the original's average of four
+strided slices), and upsampling is nearest-neighbour through depth_to_space: both have the
+second-order gradients the gradient penalty needs on every backend.
 """
 from tflib import layout
 from tflib.compat import tf

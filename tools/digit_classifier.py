@@ -5,7 +5,7 @@ inception-2015-12-05's tensor names: 0..255 RGB images of any size at ``ExpandDi
 grey and resized to 32x32 inside the graph), ``pool_3:0`` features [N, 1, 1, 128] and a
 bias-free ``softmax/logits/MatMul``, so tflib.metrics.classifier scores with it unchanged.
 
-    python -m tflib.metrics.digits --output data/digit_classifier.pb --steps 3000
+    python -m tools.digit_classifier --output data/digit_classifier.pb --steps 3000
 
 Freeze it under TF 1.15: TF 2.x writes MatMul attributes that TF 1.15 cannot read.
 """

@@ -1,0 +1,29 @@
+"""The training data of a run: the dataset the settings name, limited and sharded."""
+import datasets
+from tflib.config import ConfigError
+
+
+def parse_classes(text):
+    try:
+        return [int(c) for c in text.split(',')] if text.strip() else []
+    except ValueError:
+        raise ConfigError('--classes expects comma-separated labels like 5,6,7, got {!r}'.format(
+            text))
+
+
+def load(values, image_size, channels, cluster):
+    """This rank's Source of the run's data (``values``: the loop settings): --classes and
+    --max_images applied, then every cluster.size-th image from its rank on."""
+    if values['max_images'] < 0:
+        raise ConfigError('--max_images must be 0 (all) or a number of images, got {}'.format(
+            values['max_images']))
+    source = datasets.get(values['dataset'])(values['data_path'], image_size, channels,
+                                             values['split'])
+    if values['classes'] or values['max_images']:
+        source = datasets.base.select(source, parse_classes(values['classes']),
+                                      values['max_images'], values['seed'])
+        print('training on {} images{}'.format(len(source), ' of classes {}'.format(
+            values['classes']) if values['classes'] else ''))
+    if cluster.parallel:
+        source = datasets.base.shard(source, cluster.rank, cluster.size)
+    return source

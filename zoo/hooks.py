@@ -1,0 +1,204 @@
+"""The training loop's hooks (zoo/loop.py): one concern each."""
+import os
+import time
+
+import numpy as np
+
+from tflib import checkpoints, images, logs
+from tflib.compat import tf
+from zoo import scoring
+from zoo.loop import Hook
+
+GRID_CELL = 32  # smaller samples (PGAN's first phases) are enlarged to this in the grids
+
+
+class Diverged(RuntimeError):
+    """The weights went NaN or Inf: the run stops before they reach a checkpoint."""
+
+
+def every(period, step):
+    return bool(period) and step % period == 0
+
+
+class Board(object):
+    """The run's TensorBoard events (rank 0)."""
+
+    def __init__(self, directory):
+        self.writer = tf.summary.FileWriter(directory)
+
+    def scalars(self, step, values):
+        self.writer.add_summary(tf.Summary(value=[
+            tf.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()]), step)
+
+    def image(self, step, tag, grid, png):
+        image = tf.Summary.Image(height=grid.shape[0], width=grid.shape[1],
+                                 colorspace=grid.shape[2], encoded_image_string=png)
+        self.writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag=tag, image=image)]), step)
+
+    def flush(self):
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()
+
+
+class Log(Hook):
+    """Every ``period`` steps and at the end, the log line with speed and ETA; on rank 0 also
+    a row of ``history`` (log.csv) and TensorBoard scalars."""
+
+    def __init__(self, period, batch_size, history=None, board=None):
+        self.period, self.batch_size, self.history, self.board = period, batch_size, history, \
+            board
+
+    def begin(self, loop):
+        self.since, self.steps, self.images, self.last = time.time(), 0, 0, loop.step
+
+    def wants_metrics(self, loop, step):
+        return every(self.period, step) or step == loop.end
+
+    def after_step(self, loop, values):
+        self.images += sum(loop.gan.critic_steps(s) for s in range(self.last, loop.step)) * \
+            self.batch_size
+        self.steps += loop.step - self.last
+        self.last = loop.step
+        if values is None:
+            return
+        elapsed = time.time() - self.since
+        values['learning_rate'] = loop.session.run(loop.gan.learning_rate)
+        loop.say(logs.log_line(loop.step, loop.total, values, elapsed / self.steps,
+                               self.images / elapsed, loop.progress.eta(loop.step)))
+        if self.history is not None:
+            self.history.add(loop.step, values)
+            self.board.scalars(loop.step, values)
+        self.since, self.steps, self.images = time.time(), 0, 0
+
+
+class FiniteGuard(Hook):
+    """Stops the run, keeping the last checkpoint, when the weights went NaN or Inf: checked
+    on log steps and before anything is written (every multiple of ``periods`` and at the
+    end), by every rank at the same steps, so all stop together. A non-finite logged loss
+    alone is reported: with loss scaling its step was skipped."""
+
+    def __init__(self, finite, periods, out):
+        self.finite, self.periods, self.out = finite, periods, out
+
+    def after_step(self, loop, values):
+        if values is None and not loop.finishing and not any(every(p, loop.step)
+                                                              for p in self.periods):
+            return
+        bad = sorted(k for k, v in (values or {}).items() if not np.isfinite(v))
+        if loop.session.run(self.finite):
+            if bad:
+                loop.say('warning: step {}: {} not finite (weights still finite)'.format(
+                    loop.step, ', '.join(bad)))
+            return
+        meta = checkpoints.read_meta(self.out)
+        raise Diverged('step {}: the weights are not finite{}; stopped without saving them. '
+                       'The last good checkpoint is {}: resume from it, e.g. with a lower '
+                       'learning rate'.format(
+                           loop.step, ' (nor {})'.format(', '.join(bad)) if bad else '',
+                           meta['checkpoint'] if meta else 'none (none was written)'))
+
+
+class Samples(Hook):
+    """Every ``period`` steps and at the end: the sample grid (PNG and TensorBoard) and the
+    loss curve."""
+
+    def __init__(self, period, grid_op, out, history, board):
+        self.period, self.grid_op, self.out, self.history, self.board = period, grid_op, out, \
+            history, board
+
+    def after_step(self, loop, values):
+        if not (every(self.period, loop.step) or loop.finishing):
+            return
+        grid = images.grid(images.to_uint8(loop.session.run(self.grid_op)), min_size=GRID_CELL)
+        path = os.path.join(self.out, 'samples', 'samples_{:06d}.png'.format(loop.step))
+        self.board.image(loop.step, 'samples', grid, images.save_png(path, grid))
+        if self.history.rows:
+            self.history.plot(os.path.join(self.out, 'loss_curve.png'))
+
+
+class Checkpoints(Hook):
+    """Every ``period`` steps and at the end, a checkpoint and then meta.json."""
+
+    def __init__(self, period, saver, out, meta):
+        self.period, self.saver, self.out, self.meta = period, saver, out, meta
+
+    def after_step(self, loop, values):
+        if every(self.period, loop.step) or loop.finishing:
+            checkpoints.save(loop.session, self.saver, self.out, loop.step, self.meta)
+
+
+class Score(Hook):
+    """Every ``period`` steps, the Inception Score of ``n`` fresh samples (``samples``, their
+    noise fed to ``noise``) with the run's classifier; with ``final``, also when the run ends
+    in this phase (``last``, or out of time), in the Ascend port's format, unless a signal
+    (``signals``: zoo.training.Signals) asked it to stop."""
+
+    def __init__(self, period, n, samples, noise, seed, classifier, channels, board, signals,
+                 final=False, last=True):
+        self.period, self.n, self.samples, self.noise, self.seed = period, n, samples, noise, \
+            seed
+        self.classifier, self.channels, self.board = classifier, channels, board
+        self.signals, self.final, self.last, self.model = signals, final, last, None
+
+    def after_step(self, loop, values):
+        if every(self.period, loop.step):
+            mean, std = self.score(loop)
+            loop.say(scoring.progress_line(loop.step, self.n, mean, std))
+
+    def end(self, loop):
+        ends_here = self.last or loop.step < loop.end
+        if self.final and ends_here and not self.signals.signal:
+            mean, std = self.score(loop)
+            loop.say(scoring.inception_line(self.n, mean, std))
+        if self.model is not None:
+            self.model.close()
+
+    def score(self, loop):
+        loop.progress.clear()
+        if self.model is None:
+            self.model = scoring.open_classifier(self.classifier, self.channels)
+        rng = np.random.default_rng([self.seed % 2 ** 32, loop.step])
+        shape = self.noise.shape.as_list()
+        generated = np.concatenate([loop.session.run(self.samples, {
+            self.noise: rng.standard_normal(shape, np.float32)})
+            for _ in range(-(-self.n // shape[0]))])[:self.n]
+        _, mean, std = scoring.inception(self.model, generated)
+        self.board.scalars(loop.step, {'inception_score': mean})
+        self.board.flush()
+        return mean, std
+
+
+class SignalStop(Hook):
+    """Stops after the step when SIGTERM or SIGINT arrived (``signals``:
+    zoo.training.Signals)."""
+
+    def __init__(self, signals):
+        self.signals = signals
+
+    def stop(self, loop, reason):
+        return reason or ('signal {}'.format(self.signals.signal) if self.signals.signal
+                          else None)
+
+
+class Deadline(Hook):
+    """Stops after the step once the time is past ``deadline`` (MAX_MINUTES)."""
+
+    def __init__(self, deadline):
+        self.deadline = deadline
+
+    def stop(self, loop, reason):
+        return reason or ('MAX_MINUTES' if time.time() > self.deadline else None)
+
+
+class StopVote(Hook):
+    """Data-parallel ranks stop together: rank 0's wish, broadcast every step, decides for all
+    (a rank that stopped alone would leave the others waiting in a collective)."""
+
+    def __init__(self, vote):
+        self.wish, self.decision = vote
+
+    def stop(self, loop, reason):
+        halt = loop.session.run(self.decision, {self.wish: int(bool(reason))})
+        return (reason or 'rank 0 stopped') if halt else None

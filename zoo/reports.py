@@ -1,0 +1,49 @@
+"""What a run tells its user: where its outputs are, what a restore did, one-line errors."""
+import os
+
+from tflib import checkpoints
+from tflib.compat import tf
+
+
+def outputs(out):
+    """The latest checkpoint, sample grid and loss curve of run directory ``out``."""
+    meta = checkpoints.read_meta(out)
+    lines = ['checkpoint: {}'.format(meta['checkpoint'] if meta else 'none')]
+    sample_dir = os.path.join(out, 'samples')
+    grids = sorted(os.listdir(sample_dir)) if os.path.isdir(sample_dir) else []
+    if grids:
+        lines.append('samples:    {}'.format(os.path.join(sample_dir, grids[-1])))
+    if os.path.exists(os.path.join(out, 'loss_curve.png')):
+        lines.append('loss curve: {}'.format(os.path.join(out, 'loss_curve.png')))
+    return '\n'.join(lines)
+
+
+def new_layers(keys):
+    """The layers (key scopes) a list of variable keys belongs to."""
+    return sorted(set(key.split('/')[0] for key in keys))
+
+
+def finetune(report):
+    """The line a fine-tuning restore (tflib.checkpoints.restore's report) prints."""
+    line = 'fine-tuning from {}: restored {} keys'.format(report['source'],
+                                                           len(report['restored']))
+    if report['tiled']:
+        line += ', {} tiled unconditional -> conditional'.format(len(report['tiled']))
+    line += ', missing {}'.format(len(report['missing']))
+    if report['missing']:
+        line += ' ({})'.format(', '.join(report['missing']))
+    line += ', shape-mismatched {}'.format(len(report['mismatched']))
+    if report['mismatched']:
+        line += ' ({})'.format('; '.join(report['mismatched']))
+    return line
+
+
+def error_message(error):
+    """The one-line message of a user error, also when TF wrapped it (errors raised while
+    tf.data reads a file arrive inside a TF OpError)."""
+    if isinstance(error, tf.errors.OpError):
+        for line in str(error.message).splitlines():
+            if 'DataError:' in line:
+                return line.split('DataError:', 1)[1].strip()
+        return None
+    return str(error)

@@ -1,0 +1,319 @@
+"""A training run: settings resolved, data loaded, then each phase in its own graph and session,
+trained by zoo/loop.py with the hooks of zoo/hooks.py; at the end, optionally, the export."""
+import collections
+import contextlib
+import functools
+import os
+import signal
+import time
+
+import numpy as np
+
+import datasets
+from tflib import checkpoints, device, distributed, files, logs, params
+from tflib import gan as gan_lib
+from tflib.compat import tf
+from tflib.config import ConfigError
+from tflib.metrics import classifier
+from zoo import data, export, hooks, reports, settings
+from zoo.loop import Loop
+
+N_SAMPLES = 100  # sample grid: 10x10, labels cycling through the classes
+
+USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError, checkpoints.CheckpointError,
+               classifier.ScorerError, export.ExportError, hooks.Diverged, OSError)
+
+
+class Signals(object):
+    """While active, SIGTERM and SIGINT ask the loop to checkpoint and leave after the step."""
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.signal = None
+        self.previous = [signal.signal(sig, self.handle) for sig in self.SIGNALS]
+        return self
+
+    def __exit__(self, *_):
+        for sig, handler in zip(self.SIGNALS, self.previous):
+            signal.signal(sig, handler)
+
+    def handle(self, signum, _frame):
+        self.signal = signum
+
+
+Job = collections.namedtuple('Job', ['settings', 'source', 'dev', 'cluster', 'signals',
+                                     'deadline'])
+
+
+def check_loops(run, step, schedule, dev, critic_steps):
+    """Loops of K iterations fit the run: it starts, and its phases start and end, on a
+    multiple of K; on an NPU, whose device loop repeats the fused op, every iteration also
+    has the same critic steps."""
+    loops = run['iterations_per_loop']
+    if loops == 1:
+        return
+    if dev == 'npu' and not run['fused_step']:
+        raise ConfigError('--iterations_per_loop {} repeats the fused step on the NPU; it '
+                          'needs --fused_step true'.format(loops))
+    if step % loops:
+        raise ConfigError('--iterations_per_loop {}: the run resumes at step {}, not a multiple;'
+                          ' pass a divisor of {}'.format(loops, step, step))
+    for phase in schedule:
+        if phase.start % loops or phase.end % loops:
+            raise ConfigError('--iterations_per_loop {}: phase {} spans steps {} to {}; pass a '
+                              'divisor of both'.format(loops, phase.name, phase.start, phase.end))
+    if dev == 'npu' and len(set(critic_steps(s) for s in range(step, schedule[-1].end))) > 1:
+        raise ConfigError('--iterations_per_loop {} on an NPU repeats one iteration, but this '
+                          'model varies its critic steps per iteration (wgan: pass '
+                          '--warmup_Diters equal to --Diters)'.format(loops))
+
+
+NPU_SWITCHES = ('over_dump', 'data_dump_flag', 'profiling', 'autotune')
+
+
+def npu_debug(run, dev):
+    """Ascend's dump, profiling and tuning switches from the flags, with their folders (by
+    default under --output_path) created: the adapter wants the dump folder to exist. It has
+    one dump folder, so a data dump and an overflow dump share data_dump_path."""
+    switched = [key for key in NPU_SWITCHES if run[key]]
+    if dev != 'npu':
+        if switched:
+            print('note: {} only act on an Ascend NPU; ignored on {}'.format(
+                ', '.join('--' + k for k in switched), dev))
+        return device.NO_DEBUG
+
+    def folder(on, key, default):
+        if not on:
+            return ''
+        path = os.path.abspath(run[key] or os.path.join(run['output_path'], default))
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as error:
+            raise ConfigError('--{} {}: cannot create ({})'.format(key, path, error.strerror))
+        return path
+
+    dump = folder(run['data_dump_flag'], 'data_dump_path', 'data_dump') or \
+        folder(run['over_dump'], 'over_dump_path', 'overflow_dump')
+    return device.NpuDebug(dump, run['data_dump_step'] if run['data_dump_flag'] else '',
+                           run['over_dump'], folder(run['profiling'], 'profiling_dump_path',
+                                                    'profiling'), run['autotune'])
+
+
+def check_resumable(meta, model, model_cfg, output_path):
+    """A run directory resumes only with its own model and architecture; other changed
+    settings (LR, ITERS, batch size, ...) are allowed and listed."""
+    if meta['model'] != model.name:
+        raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
+            output_path, meta['model'], model.name))
+    saved = meta['config']
+    changed = sorted(k for k, v in model_cfg.items() if saved.get(k) != v)
+    clashes = [k for k in changed if k in model.architecture]
+    if clashes:
+        raise ConfigError('{} holds a run with another architecture ({}); resume it with the '
+                          'same settings or choose another --output_path'.format(
+                              output_path, ', '.join('{}={!r}'.format(k, saved.get(k))
+                                                     for k in clashes)))
+    if changed:
+        print('settings changed since the checkpoint: {}'.format(', '.join(
+            '{} {!r} -> {!r}'.format(k, saved.get(k), model_cfg[k]) for k in changed)))
+
+
+def train(argv):
+    """Train as the command line ``argv`` asks (gan_train.py)."""
+    req = settings.request(argv)
+    checked = settings.model_values(req)  # before any data is read
+    dev = device.resolve(req.values['device'])
+    device.require(dev)
+    cluster = distributed.start(req.values['distributed'], dev)
+    if not cluster.is_chief:  # rank 0 alone reports
+        with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet):
+            return train_ranks(req, checked, dev, cluster)
+    return train_ranks(req, checked, dev, cluster)
+
+
+def train_ranks(req, checked, dev, cluster):
+    source = data.load(req.values, checked['IMAGE_SIZE'], checked['CHANNELS'], cluster)
+    if cluster.parallel:
+        print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
+              'batch size, learning rates x {:g} (--lr_scaling {})'.format(
+                  cluster.size, cluster.engine, len(source), cluster.size,
+                  distributed.lr_factor(req.values['lr_scaling'], cluster.size),
+                  req.values['lr_scaling']))
+    meta = checkpoints.read_meta(req.values['output_path'])  # every rank: where to start
+    resolved = settings.resolve(req, dev, source, cluster, meta['config'] if meta else None)
+    run, model, model_cfg = resolved.run, resolved.model, resolved.model_cfg
+    out = run['output_path']
+    if cluster.is_chief:
+        try:
+            os.makedirs(os.path.join(out, 'samples'), exist_ok=True)
+        except OSError as error:
+            raise ConfigError('--output_path {}: cannot create ({})'.format(out,
+                                                                          error.strerror))
+    if meta:
+        check_resumable(meta, model, model_cfg, out)
+    if cluster.is_chief:
+        files.write_json(os.path.join(out, 'config.json'), settings.as_dict(resolved))
+
+    deadline = time.time() + 60. * run['MAX_MINUTES'] if run['MAX_MINUTES'] else None
+    step = meta['step'] if meta else 0
+    schedule = model.phases(model_cfg)
+    check_loops(run, step, schedule, dev, functools.partial(model.critic_steps, model_cfg))
+    trained = step < schedule[-1].end
+    if not trained:
+        print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
+    with Signals() as signals:
+        job = Job(resolved, source, dev, cluster, signals, deadline)
+        for number, phase in enumerate(schedule, 1):
+            if step >= phase.end:
+                continue
+            if phase.name:
+                print('phase {}/{}: {}, steps {} to {}'.format(number, len(schedule), phase.name,
+                                                               phase.start, phase.end))
+            step = train_phase(job, phase, step, number == len(schedule))
+            if step < phase.end:
+                break
+    if cluster.is_chief:
+        print(reports.outputs(out))
+        if trained and run['EXPORT_AT_END'] and not signals.signal:  # finished or out of time
+            export.export_run(out)
+
+
+def sample_op(gan, signature, seed=None):
+    """N_SAMPLES images, labels cycling through the classes, and their noise: fixed for the
+    grids (``seed``); for scores a placeholder fed with the host's draws, as a device graph
+    wants its random inputs (tf.random_normal has no AI Core kernel on Ascend)."""
+    if seed is None:
+        noise = tf.placeholder(tf.float32, [N_SAMPLES, signature.z_dim], name='score_noise')
+    else:
+        noise = tf.constant(np.random.RandomState(seed).randn(
+            N_SAMPLES, signature.z_dim).astype('float32'))
+    labels = None
+    if signature.conditional:
+        labels = tf.constant(np.arange(N_SAMPLES) % signature.n_classes, tf.int32)
+    return gan.generator(N_SAMPLES, labels=labels, noise=noise), noise
+
+
+PhaseGraph = collections.namedtuple('PhaseGraph', [
+    'graph', 'gan', 'pipeline', 'grid', 'score', 'signature', 'finite', 'saver', 'loop_op',
+    'load_loop', 'init', 'carried', 'broadcast', 'vote'])
+
+
+def phase_graph(job, phase, start):
+    """The finalized graph of one phase, from generator step ``start``: the model's train ops
+    on the input pipeline, with the device's optimizer wrapping (and, on NPU with
+    --iterations_per_loop K, the loop op), the sample ops and what the loop runs besides."""
+    run, cluster, model = job.settings.run, job.cluster, job.settings.model
+    cfg = job.settings.train_cfg
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(run['seed'])
+        pipeline = datasets.base.step_inputs(job.source, phase.batch_size, run['seed'], start,
+                                             phase.start, run['DEQUANTIZE'], cluster.rank)
+        gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
+            distributed.average_gradients(opt, cluster), job.dev, run['mixed_precision'],
+            cluster.parallel), phase=phase)
+        signature = model.signature(cfg)
+        grid, score = sample_op(gan, signature, run['seed']), sample_op(gan, signature)
+        signature = model.signature(cfg, grid[0])  # this phase's image size
+        finite = gan_lib.all_finite(params.all_params())
+        saver = tf.train.Saver(max_to_keep=run['keep_checkpoints'])
+        loop_op, load_loop = None, None
+        if job.dev == 'npu':  # after the Saver: its loop variables are no model state
+            loop_op, load_loop = device.loop_op(gan.train_op, run['iterations_per_loop'])
+        init = tf.global_variables_initializer()
+        carried = gan_lib.carried_state()
+        broadcast = distributed.broadcast_op(cluster, tf.global_variables())
+        vote = distributed.stop_vote(cluster)
+    graph.finalize()
+    return PhaseGraph(graph, gan, pipeline, grid[0], score, signature, finite, saver, loop_op,
+                      load_loop, init, carried, broadcast, vote)
+
+
+def phase_hooks(job, built, batch_size, last, step):
+    """The loop's hooks for one phase: all of them on rank 0, on the other ranks those that
+    must act at the same steps everywhere (the log's metrics, the finiteness check, stops)."""
+    run, cluster = job.settings.run, job.cluster
+    out = run['output_path']
+    chief = cluster.is_chief
+    history = logs.History(os.path.join(out, 'log.csv'), step) if chief else None
+    board = hooks.Board(os.path.join(out, 'tensorboard')) if chief else None
+    found = [hooks.Log(run['LOG_STEP'], batch_size, history, board),
+             hooks.FiniteGuard(built.finite, (run['SAVE_SAMPLES_STEP'], run['CHECKPOINT_STEP'],
+                                              run['INCEPTION_FREQUENCY']), out)]
+    if chief:
+        meta = {'model': job.settings.model.name, 'config': dict(job.settings.model_cfg),
+                'preset': job.settings.preset, 'data_format': job.settings.model_cfg[
+                    'data_format'], 'device': job.dev,
+                'signature': built.signature.as_dict()}
+        score_samples, score_noise = built.score
+        found += [hooks.Samples(run['SAVE_SAMPLES_STEP'], built.grid, out, history, board),
+                  hooks.Checkpoints(run['CHECKPOINT_STEP'], built.saver, out, meta),
+                  hooks.Score(run['INCEPTION_FREQUENCY'], run['N_INCEPTION'], score_samples,
+                              score_noise, run['seed'], run['classifier'],
+                              job.settings.model_cfg['CHANNELS'], board, job.signals,
+                              run['EXPORT_AT_END'], last)]
+    found.append(hooks.SignalStop(job.signals))
+    if job.deadline is not None:
+        found.append(hooks.Deadline(job.deadline))
+    if built.vote is not None:
+        found.append(hooks.StopVote(built.vote))
+    return found, board
+
+
+def train_phase(job, phase, start, last):
+    """Train one phase in its own graph and session from step ``start``; rank 0 restores the
+    run's latest checkpoint (all of it when written inside this phase, the carried state of
+    tflib.gan.carried_state when it ends the last phase) and every rank then takes rank 0's
+    variables. Returns the step reached."""
+    run, cluster = job.settings.run, job.cluster
+    built = phase_graph(job, phase, start)
+    config = device.session_config(job.dev, run['precision_mode'], run['mixed_precision'],
+                                   run['threads'], cluster.local_rank if cluster.parallel
+                                   else None, run['iterations_per_loop'], npu_debug(run, job.dev))
+    with tf.Session(graph=built.graph, config=config) as session:
+        session.run([built.init, built.pipeline.initializer])
+        if built.load_loop is not None:
+            built.load_loop(session)
+        meta = checkpoints.read_meta(run['output_path']) if cluster.is_chief else None
+        if meta:
+            restore_phase(session, meta, phase, built.carried)
+        elif cluster.is_chief and run['finetune_from']:
+            print(reports.finetune(checkpoints.restore(
+                session, run['finetune_from'], params.all_params(),
+                run['finetune_uncond_to_cond'])))
+        if built.broadcast is not None:
+            built.gan.step.load(start, session)
+            session.run(built.broadcast)
+        found, board = phase_hooks(job, built, phase.batch_size, last, start)
+        total, data_format = job.settings.model_cfg['ITERS'], job.settings.model_cfg[
+            'data_format']
+        print('training {} from step {} to {} on {} ({}), output in {}'.format(
+            job.settings.preset, start, total, job.dev, data_format,
+            os.path.abspath(run['output_path'])))
+        loop = Loop(session, built.gan, phase.end, total, run['fused_step'],
+                    run['iterations_per_loop'], built.loop_op, found)
+        try:
+            return loop.run()
+        finally:
+            if board is not None:
+                board.close()
+
+
+def restore_phase(session, meta, phase, carried):
+    """Load the latest checkpoint into a phase's graph: all of it when it was written inside
+    this phase, only the carried state when it ends the previous one."""
+    if meta['step'] > phase.start:
+        report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
+        print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
+        if report['missing'] or report['mismatched']:
+            print('not in that checkpoint, so freshly initialised: {}'.format(
+                ', '.join(report['missing'] + report['mismatched'])))
+        return
+    report = checkpoints.restore(session, meta['checkpoint'], carried)
+    print('from {}: {} variables carried over, {} new{}'.format(
+        meta['checkpoint'], len(report['restored']), len(report['missing']),
+        ' ({})'.format(', '.join(reports.new_layers(report['missing'])))
+        if report['missing'] else ''))
+    if report['mismatched']:
+        raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: {}'.format(
+            meta['checkpoint'], '; '.join(report['mismatched'])))

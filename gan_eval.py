@@ -13,8 +13,8 @@ Parzen-window log-likelihood of real digits.
                                                   # the critic as a feature extractor (DCGAN)
 
 Images come in batches with labels cycling through the classes when the model is conditional;
-a grid of the first 100 and all images (uint8, ``images.npz``) go to --output_dir. Scores print
-one per line; the Inception Score keeps the Ascend port's format.
+a grid of the first 100 and all images (uint8, ``images.npz``: the pixels that were scored) go
+to --output_dir. Scores print one per line; the Inception Score keeps the Ascend port's format.
 """
 import argparse
 import os

@@ -11,6 +11,7 @@ import gan_train
 from tflib import images
 from tflib.compat import tf
 from tflib.metrics import classifier
+from tflib.metrics import scores as scores_lib
 from tools import digit_classifier as digits
 from zoo import export, scoring
 
@@ -71,6 +72,11 @@ def test_eval_from_checkpoint_pb_and_onnx_agree(run_dir, tmp_path, capsys):
         saved = np.load(str(out_dir / 'images.npz'))['images']
         assert saved.shape == (300, 32, 32, 1) and saved.dtype == np.uint8
         assert (out_dir / 'eval_grid.png').exists()
+        # The saved pixels are the scored ones: re-scoring them gives the printed score.
+        model = classifier.FrozenClassifier(scoring.DIGIT_CLASSIFIER)
+        _, probs = model.run(np.repeat(saved, 3, axis=3).astype(np.float32))
+        model.close()
+        assert line == scoring.inception_line(300, *scores_lib.inception_score(probs))
     scores = [float(l.split()[7]) for l in lines]
     assert max(scores) - min(scores) < 1e-3, lines  # the same images, whatever the format
     assert 1. <= scores[0] <= 10.

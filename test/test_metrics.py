@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import new_session, write_standin_classifier
+from tflib import images
 from tflib.compat import tf
 from tflib.metrics import classifier, scores
 
@@ -88,11 +89,17 @@ def test_frozen_classifier_scores_in_batches(tmp_path, rng):
         np.testing.assert_allclose(probs[i], p[0], rtol=1e-4, atol=1e-6)
 
 
-def test_to_pixels():
-    grey = np.array([-1., 0., 1.]).reshape(1, 1, 3, 1)
+def test_to_pixels_is_the_original_conversion_of_the_saved_pixels():
+    """improved_wgan_training's ((x + 1) * (255.99 / 2)).astype('int32'), also for the saved
+    uint8 images (a rounding conversion moved a quarter of the pixels by a grey level)."""
+    grey = np.array([-1.2, -1., -.99, 0., .5, .99, 1., 1.3]).reshape(1, 1, 8, 1)
     pixels = classifier.to_pixels(grey)
-    assert pixels.shape == (1, 1, 3, 3)
-    assert pixels[0, 0, :, 0].tolist() == [0., 127., 255.]
+    assert pixels.shape == (1, 1, 8, 3)
+    assert pixels[0, 0, :, 0].tolist() == [0., 0., 1., 127., 191., 254., 255., 255.]
+    x = np.random.RandomState(0).uniform(-1, 1, (4, 8, 8, 3))
+    original = ((x + 1) * (255.99 / 2)).astype('int32')
+    np.testing.assert_array_equal(classifier.to_pixels(x), original)
+    np.testing.assert_array_equal(images.to_uint8(x), original)
 
 
 def test_bad_classifier_graphs(tmp_path):

@@ -8,8 +8,12 @@ from tflib import files
 
 
 def to_uint8(images):
-    """Float images in [-1, 1] -> uint8 in [0, 255]."""
-    return np.clip(np.rint((np.asarray(images) + 1.) * 127.5), 0, 255).astype(np.uint8)
+    """Float images in [-1, 1] -> uint8 in [0, 255] by improved_wgan_training's conversion,
+    ``((x + 1) * (255.99 / 2)).astype('int32')``, which published Inception Scores use: the
+    project's one float-to-pixel conversion, so saved images (grids, images.npz) are the pixels
+    that were scored (values outside [-1, 1], from PGAN's linear output, are clipped)."""
+    pixels = np.floor((np.asarray(images, np.float64) + 1.) * (255.99 / 2))
+    return np.clip(pixels, 0, 255).astype(np.uint8)
 
 
 def resize_float(images, size):

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from tflib.compat import tf
+from tflib.images import to_uint8
 from tflib.metrics.scores import softmax
 
 INCEPTION = {'input': 'ExpandDims:0', 'features': 'pool_3:0',
@@ -22,9 +23,9 @@ class ScorerError(ValueError):
 
 
 def to_pixels(images):
-    """Generator images in [-1, 1] (NHWC) -> the classifier's 0..255 RGB, as the original
-    (``((x + 1) * (255.99 / 2)).astype('int32')``); grey images get three channels."""
-    pixels = ((np.asarray(images) + 1.) * (255.99 / 2)).astype(np.int32).astype(np.float32)
+    """Generator images in [-1, 1] (NHWC) -> the classifier's 0..255 RGB: the saved pixels
+    (tflib.images.to_uint8) as floats; grey images get three channels."""
+    pixels = to_uint8(images).astype(np.float32)
     return np.repeat(pixels, 3, axis=3) if pixels.shape[3] == 1 else pixels
 
 

@@ -1,5 +1,5 @@
-"""Score a generator: Inception Score, FID and KID from a frozen classifier, and the Gaussian
-Parzen-window log-likelihood of real digits.
+"""Score a generator: Inception Score, FID, KID, precision, recall, density and coverage (per
+class too) from a frozen classifier, and the Gaussian Parzen-window log-likelihood of real digits.
 
     python gan_eval.py --ckpt output/quickstart                        # digits: built-in classifier
     python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
@@ -7,6 +7,8 @@ Parzen-window log-likelihood of real digits.
     python gan_eval.py --ckpt G.pb | G.onnx ...                         # frozen generators too
     python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
         --classifier classify_image_graph_def.pb                        # real statistics for FID
+    python gan_eval.py --make_stats digits_test.npz --split test        # held-out digits
+    python gan_eval.py --ckpt output/quickstart --fid_stats digits_test.npz --n 5000
     python gan_eval.py --ckpt output/cgan --parzen --dataset mnist --data_path MNIST_DIR
                                                   # + Parzen log-likelihood (CGAN's score)
     python gan_eval.py --ckpt output/dcgan --representation --dataset cifar10 --data_path DIR
@@ -27,7 +29,7 @@ from tflib import checkpoints, cli, files, images
 from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
-from tflib.metrics import classifier, parzen, representation, scores
+from tflib.metrics import classifier, parzen, representation, variety
 from zoo import generators, scoring
 
 PROGRAM = 'gan_eval.py'
@@ -44,7 +46,11 @@ def parse(argv):
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
     parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '
                                              'digit classifier for 1-channel models)')
-    parser.add_argument('--fid_stats', help='.npz with mu, sigma (and features for KID)')
+    parser.add_argument('--fid_stats', help='real statistics .npz (--make_stats): FID; with '
+                                            'its features KID, precision, recall, density, '
+                                            'coverage; with its labels those per class')
+    parser.add_argument('--nearest_k', type=int, default=variety.NEAREST_K,
+                        help='neighbours of precision / recall / density / coverage')
     parser.add_argument('--output_dir', help='where grids and images go (default: beside '
                                              'the checkpoint)')
     parser.add_argument('--make_stats', help='write real statistics of --dataset to this .npz')
@@ -73,9 +79,12 @@ def parse(argv):
 def evaluate(args, flags):
     sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
     try:
+        scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
+                                args.nearest_k, args.batch)
         generated = sampler.sample(args.n, args.batch)
     finally:
         sampler.close()
+    labels = sampler.labels(args.n)
     print('{}: {}'.format(args.ckpt, sampler.signature))
     out = args.output_dir or (args.ckpt if os.path.isdir(args.ckpt) else
                               os.path.dirname(os.path.abspath(args.ckpt)))
@@ -83,23 +92,16 @@ def evaluate(args, flags):
         os.makedirs(out)
     pixels = images.to_uint8(generated)
     images.save_png(os.path.join(out, 'eval_grid.png'), images.grid(pixels[:100]))
+    saved = {'images': pixels} if labels is None else {'images': pixels, 'labels': labels}
     files.write_atomic(os.path.join(out, 'images.npz'),
-                       lambda f: np.savez_compressed(f, images=pixels))
-    model = scoring.open_classifier(args.classifier, generated.shape[3], args.batch)
+                       lambda f: np.savez_compressed(f, **saved))
     try:
-        features, mean, std = scoring.inception(model, generated)
+        results = scorer.score(generated, labels)
     finally:
-        model.close()
-    print(scoring.inception_line(args.n, mean, std))
+        scorer.close()
+    print(scoring.inception_line(args.n, results['inception_score'], results['inception_std']))
     if args.fid_stats:
-        stats = load_stats(args.fid_stats)
-        mu, sigma = scores.statistics(features)
-        print('FID: {:.4f}'.format(scores.frechet_distance(mu, sigma, stats['mu'],
-                                                            stats['sigma'])))
-        if 'features' in stats:
-            kid, kid_std = scores.kernel_inception_distance(stats['features'], features)
-            print('KID: {:.6f} +- {:.6f}'.format(kid, kid_std))
-    results = {'inception_score': mean, 'inception_std': std}
+        print('\n'.join(scoring.against_lines(results)))
     if args.parzen:
         results['parzen'] = parzen_score(args, generated)
     print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),
@@ -131,33 +133,12 @@ def parzen_score(args, generated):
     return result
 
 
-def load_stats(path):
-    try:
-        stats = dict(np.load(path))
-    except (OSError, ValueError) as error:
-        raise ConfigError('{}: not a readable statistics .npz ({})'.format(path, error))
-    if 'mu' not in stats or 'sigma' not in stats:
-        raise ConfigError('{}: expected arrays mu and sigma'.format(path))
-    return stats
-
-
 def make_stats(args):
-    """mu, sigma and (up to 10,000 of) the features of a dataset's images."""
     dataset = datasets.get(args.dataset)
     source = dataset(args.data_path, args.image_size, 3, args.split)
-    model = scoring.open_classifier(args.classifier, dataset.channels, args.batch)
-    features = []
-    try:
-        for start in range(0, len(source), args.batch):
-            batch, _ = source.read(np.arange(start, min(start + args.batch, len(source))))
-            features.append(model.run(batch.astype(np.float32))[0])
-    finally:
-        model.close()
-    features = np.concatenate(features)
-    mu, sigma = scores.statistics(features)
-    files.write_atomic(args.make_stats, lambda f: np.savez(
-        f, mu=mu, sigma=sigma, features=features[:10000]))
-    print('wrote {}: statistics of {} images of {}'.format(args.make_stats, len(features),
+    stats = scoring.real_statistics(source, args.classifier, dataset.channels, args.batch)
+    files.write_atomic(args.make_stats, lambda f: np.savez(f, **stats))
+    print('wrote {}: statistics of {} images of {}'.format(args.make_stats, len(source),
                                                            source.path))
 
 

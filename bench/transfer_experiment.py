@@ -8,13 +8,15 @@ scored at fixed iterations by FID and Inception Score with the built-in digit cl
 against all of the digits 5-9.
 
     python bench/transfer_experiment.py [--out output/transfer_experiment] [--quick]
+    python bench/transfer_experiment.py --seeds 3 --runs scratch_500,transfer_500
 
 Writes transfer.md (the table), transfer.png (FID against iterations) and transfer.json.
+--seeds N repeats the source and every target run with seeds 0..N-1 (in out/seedK/) and gives
+each point as mean ± std over the seeds: the margin of the single-seed figures.
 The full experiment takes about 40 minutes on 2 cores; --quick (tiny networks, a few steps)
 checks the pipeline in about a minute and shows nothing about the effect.
 """
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -25,9 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import machine  # noqa: E402
 import datasets  # noqa: E402
 from tflib import files, logs  # noqa: E402
-from tflib.compat import tf  # noqa: E402
 from tflib.metrics import classifier, scores  # noqa: E402
-from zoo import generators, reports, scoring, training  # noqa: E402
+from zoo import generators, scoring, training  # noqa: E402
 
 SOURCE, TARGET = '0,1,2,3,4', '5,6,7,8,9'
 FULL = dict(source_iters=2000, target_iters=1500, eval_every=250, n_eval=2000,
@@ -50,13 +51,9 @@ def train(out, name, iters, every, flags):
             str(every), '--SAVE_SAMPLES_STEP', str(every), '--MAX_MINUTES', '0',
             '--EXPORT_AT_END', 'false'] + flags
     try:
-        with open(os.path.join(out, name + '.log'), 'w') as f, contextlib.redirect_stdout(f):
-            training.train(argv)
-    except training.USER_ERRORS + (tf.errors.OpError,) as error:
-        text = reports.error_message(error)
-        if text is None:  # a TF error that is no user's
-            raise
-        raise SystemExit('{} failed: {}; see {}.log'.format(name, text, run_dir))
+        training.train_logged(argv, os.path.join(out, name + '.log'))
+    except training.RunFailed as error:
+        raise SystemExit('{} failed: {}'.format(name, error))
     return run_dir
 
 
@@ -103,13 +100,19 @@ def conditions(setting):
 
 
 def table(results, steps):
+    """The Markdown table: FID per step (mean +- std over seeds when there are several)."""
+    def cell(point, key, digits):
+        text = '{:.{}f}'.format(point[key], digits)
+        return text + (' ± {:.{}f}'.format(point[key + '_std'], digits)
+                       if point.get(key + '_std') else '')
+
     lines = ['| run | ' + ' | '.join('FID @{}'.format(s) for s in steps) + ' | IS @{} |'.format(
         steps[-1]), '|' + ' --- |' * (len(steps) + 2)]
     for label, points in results.items():
         by_step = {p['step']: p for p in points}
-        cells = ['{:.1f}'.format(by_step[s]['fid']) if s in by_step else '-' for s in steps]
-        lines.append('| {} | {} | {:.2f} |'.format(label, ' | '.join(cells),
-                                                  by_step[steps[-1]]['is']))
+        cells = [cell(by_step[s], 'fid', 1) if s in by_step else '-' for s in steps]
+        lines.append('| {} | {} | {} |'.format(label, ' | '.join(cells),
+                                              cell(by_step[steps[-1]], 'is', 2)))
     return '\n'.join(lines) + '\n'
 
 
@@ -139,21 +142,13 @@ def plot(results, path):
     files.write_atomic(path, lambda f: figure.savefig(f, format='png'))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', default='output/transfer_experiment')
-    parser.add_argument('--quick', action='store_true', help='check the pipeline in a minute')
-    args = parser.parse_args(argv)
-    setting = QUICK if args.quick else FULL
-    if not os.path.isdir(args.out):
-        os.makedirs(args.out)
-    started = time.time()
-    score = Scorer(setting['n_eval'])
-    common = setting['width'] + ['--seed', '0']
-    total = 1 + len(conditions(setting))
-    print('[1/{}] source: digits {}, {} steps'.format(total, SOURCE, setting['source_iters']),
-          flush=True)
-    source = train(args.out, 'source', setting['source_iters'], setting['source_iters'],
+def one_seed(out, setting, runs, seed, score, progress):
+    """The source run and the target ``runs`` (conditions' entries) with ``seed``, in ``out``:
+    (the source's scores on the target digits, {label: [{step, fid, is}]})."""
+    common = setting['width'] + ['--seed', str(seed)]
+    progress('source: digits {}, {} steps, seed {}'.format(SOURCE, setting['source_iters'],
+                                                           seed))
+    source = train(out, 'source', setting['source_iters'], setting['source_iters'],
                    common + UNCONDITIONAL + ['--classes', SOURCE])
     source_ckpt = os.path.join(source, 'checkpoints',
                                'model.ckpt-{}'.format(setting['source_iters']))
@@ -162,11 +157,11 @@ def main(argv=None):
         at_start['fid'], at_start['is']), flush=True)
     steps = list(range(setting['eval_every'], setting['target_iters'] + 1,
                        setting['eval_every']))
-    results, finals = {}, {}
-    for number, (name, label, flags, transfer, to_cond) in enumerate(conditions(setting), 2):
+    results = {}
+    for name, label, flags, transfer, to_cond in runs:
         extra = ['--finetune_from', source_ckpt] if transfer else []
         extra += ['--finetune_uncond_to_cond', 'true'] if to_cond else []
-        run_dir = train(args.out, name, setting['target_iters'], setting['eval_every'],
+        run_dir = train(out, name, setting['target_iters'], setting['eval_every'],
                         common + flags + extra)
         points = [dict(step=s, **score(os.path.join(run_dir, 'checkpoints',
                                                      'model.ckpt-{}'.format(s))))
@@ -174,22 +169,82 @@ def main(argv=None):
         if transfer and not to_cond:
             points.insert(0, dict(step=0, **at_start))
         results[label] = points
-        finals['fid_' + name] = points[-1]['fid']
+        progress('{}: FID {}'.format(label, ' '.join('{:.1f}'.format(p['fid'])
+                                                     for p in points)))
+    return at_start, results
+
+
+def across_seeds(per_seed):
+    """{label: [{step, fid, is, fid_std, is_std}]}: each point's mean and standard deviation
+    over the seeds' results (one seed: std 0)."""
+    merged = {}
+    for label, points in per_seed[0].items():
+        merged[label] = []
+        for i, point in enumerate(points):
+            values = {k: [results[label][i][k] for results in per_seed] for k in ('fid', 'is')}
+            merged[label].append(dict(step=point['step'], **{
+                k: float(np.mean(v)) for k, v in values.items()}, **{
+                k + '_std': float(np.std(v)) for k, v in values.items()}))
+    return merged
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', default='output/transfer_experiment')
+    parser.add_argument('--quick', action='store_true', help='check the pipeline in a minute')
+    parser.add_argument('--seeds', type=int, default=1,
+                        help='repeat every run with seeds 0..N-1: each point as mean +- std')
+    parser.add_argument('--runs', help='only these target runs (comma-separated names, e.g. '
+                                       'scratch_500,transfer_500)')
+    args = parser.parse_args(argv)
+    setting = QUICK if args.quick else FULL
+    runs = conditions(setting)
+    if args.runs:
+        names = [run[0] for run in runs]
+        unknown = sorted(set(args.runs.split(',')) - set(names))
+        if unknown:
+            parser.error('--runs: unknown {}; runs: {}'.format(', '.join(unknown),
+                                                               ', '.join(names)))
+        runs = [run for run in runs if run[0] in args.runs.split(',')]
+    if args.seeds < 1:
+        parser.error('--seeds must be at least 1')
+    if not os.path.isdir(args.out):
+        os.makedirs(args.out)
+    started = time.time()
+    score = Scorer(setting['n_eval'])
+    total, done = args.seeds * (1 + len(runs)), [0]
+
+    def progress(text):
+        done[0] += 1
         elapsed = time.time() - started
-        print('[{}/{}] {}: FID {} (elapsed {}, eta {})'.format(
-            number, total, label, ' '.join('{:.1f}'.format(p['fid']) for p in points),
-            logs.format_duration(elapsed),
-            logs.format_duration(elapsed / number * (total - number))), flush=True)
-    text = table(results, [0] + steps)
+        print('[{}/{}] {} (elapsed {}, eta {})'.format(
+            done[0], total, text, logs.format_duration(elapsed),
+            logs.format_duration(elapsed / done[0] * (total - done[0]))), flush=True)
+
+    starts, per_seed = [], []
+    for seed in range(args.seeds):
+        out = args.out if args.seeds == 1 else os.path.join(args.out, 'seed{}'.format(seed))
+        if not os.path.isdir(out):
+            os.makedirs(out)
+        at_start, results = one_seed(out, setting, runs, seed, score, progress)
+        starts.append(at_start)
+        per_seed.append(results)
+    results = across_seeds(per_seed)
+    steps = [0] + list(range(setting['eval_every'], setting['target_iters'] + 1,
+                             setting['eval_every']))
+    text = table(results, steps)
     files.write_atomic(os.path.join(args.out, 'transfer.md'), lambda f: f.write(
         text.encode('utf-8')))
     files.write_json(os.path.join(args.out, 'transfer.json'), {
-        'setting': setting, 'source_on_target': at_start, 'results': results,
-        'minutes': (time.time() - started) / 60.})
+        'setting': setting, 'seeds': args.seeds, 'source_on_target': starts[0],
+        'results': results, 'per_seed': per_seed, 'minutes': (time.time() - started) / 60.})
     plot(results, os.path.join(args.out, 'transfer.png'))
     print(text)
     print('wrote {} (transfer.md, transfer.png, transfer.json) in {}'.format(
         args.out, logs.format_duration(time.time() - started)))
+    finals = {'fid_' + run[0]: results[run[1]][-1]['fid'] for run in runs}
+    if args.seeds > 1:
+        finals.update({'fid_std_' + run[0]: results[run[1]][-1]['fid_std'] for run in runs})
     machine.result(minutes=(time.time() - started) / 60., **finals)
 
 

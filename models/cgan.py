@@ -49,6 +49,14 @@ CRITIC_SEES_LABELS = True
 # Glorot ranges the MLP collapsed to one image for every label within 1,000 steps.
 MLP_G_INIT = params.uniform(.05 / 3 ** .5)
 MLP_D_INIT = params.uniform(.005 / 3 ** .5)
+# The label vectors. The generator's start at N(0, 0.01), MindSpore nn.Embedding's default
+# (the seed's), so its first layer is the noise's until labels are learned; the critic's label
+# map at N(0, 1), so the image-label pairing is judged from the first step. Measured on the
+# built-in digits at step 1,000: both at N(0, 1) collapsed every class to one image (recall by
+# class 0.00); both at N(0, 0.01) varied but half ignored the labels (precision by class 0.63
+# at step 1,550); this pair gives 0.81 precision and 0.41 recall by class at step 1,000.
+G_EMBEDDING_INIT = params.normal(.01)
+D_EMBEDDING_INIT = params.normal(1.)
 critic_steps = dcgan.critic_steps
 
 
@@ -73,8 +81,8 @@ def _maxout(name, x, units, pieces):
     return functools.reduce(tf.maximum, [y[:, :, piece] for piece in range(pieces)])
 
 
-def _embedding(name, n_classes, dim, labels):
-    table = params.param(name, [n_classes, dim], params.normal(1.))
+def _embedding(name, n_classes, dim, labels, init):
+    table = params.param(name, [n_classes, dim], init)
     return embedding.lookup(table, labels)
 
 
@@ -102,7 +110,7 @@ def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=N
         pixels = dense('Generator.Output', 1200, size * size * channels, h)
         return tf.reshape(_to_images(pixels), [-1, size, size, channels])
     x = tf.concat([noise, _embedding('Generator.Embedding', cfg['N_CLASSES'], cfg['Z_DIM'],
-                                     labels)], 1)
+                                     labels, G_EMBEDDING_INIT)], 1)
     widths = [256, 128, 64]
     with layout.using(cfg['data_format']):
         x = Linear('Generator.Input', 2 * cfg['Z_DIM'], 16 * widths[0], x, biases=False)
@@ -152,7 +160,7 @@ def critic(cfg, images, labels, dropout=None):
         return tf.reshape(Linear('Discriminator.Output', 240, 1, h, init=MLP_D_INIT), [-1]), None
     size = cfg['IMAGE_SIZE']
     label_map = tf.reshape(_embedding('Discriminator.Embedding', cfg['N_CLASSES'], size * size,
-                                      labels), [-1, size, size, 1])
+                                      labels, D_EMBEDDING_INIT), [-1, size, size, 1])
     widths = [cfg['CHANNELS'] + 1, 64, 128, 256]
     with layout.using(cfg['data_format']):
         x = layout.from_nhwc(tf.concat([images, label_map], 3))

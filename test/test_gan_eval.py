@@ -115,17 +115,53 @@ def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     assert np.abs(saved - expected).max() == 0
 
 
-def test_fid_and_kid_against_real_statistics(run_dir, tmp_path, capsys):
-    stats = str(tmp_path / 'digits.npz')
+@pytest.fixture(scope='module')
+def digit_stats(tmp_path_factory):
+    """Real statistics of the 1,000 held-out built-in digits."""
+    stats = str(tmp_path_factory.mktemp('stats') / 'digits.npz')
     assert gan_eval.main(['--make_stats', stats, '--split', 'test']) == 0
+    return stats
+
+
+def test_fid_and_kid_against_real_statistics(run_dir, digit_stats, tmp_path, capsys):
+    stats = digit_stats
     saved = np.load(stats)
     assert saved['mu'].shape == (digits.N_FEATURES,) and len(saved['features']) == 1000
+    assert np.bincount(saved['labels']).tolist() == [100] * 10
     assert gan_eval.main(['--ckpt', str(run_dir), '--n', '200', '--fid_stats', stats,
                           '--output_dir', str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    fid = float([l for l in out.splitlines() if l.startswith('FID: ')][0].split()[1])
+    out = capsys.readouterr().out.splitlines()
+    fid = float([l for l in out if l.startswith('FID: ')][0].split()[1])
     assert fid > 0
-    assert any(l.startswith('KID: ') for l in out.splitlines())
+    assert any(l.startswith('KID: ') for l in out)
+    variety = [l for l in out if l.startswith('precision: ')][0]
+    assert [part.split(': ')[0] for part in variety.split(', ')] == [
+        'precision', 'recall', 'density', 'coverage']
+    by_class = [l for l in out if l.startswith('recall by class: ')][0]
+    assert [part.split(':')[0] for part in by_class.split('(')[0].split()[3:]] == [
+        str(c) for c in range(10)]
+    # The numbers are the saved images' against the saved statistics.
+    saved_images = np.load(str(tmp_path / 'images.npz'))
+    assert saved_images['labels'].tolist() == (np.arange(200) % 10).tolist()
+    model = scoring.open_classifier(None, 1)
+    features = model.run(np.repeat(saved_images['images'].astype(np.float32), 3, 3))[0]
+    model.close()
+    results = scoring.against(scoring.load_stats(stats), features, saved_images['labels'])
+    assert scoring.against_lines(results) == [l for l in out if l.split(':')[0] in (
+        'FID', 'KID', 'precision', 'precision by class', 'recall by class')]
+
+
+def test_training_scores_against_real_statistics(digit_stats, tmp_path, capsys):
+    assert gan_train.main(TINY + ['--ITERS', '1', '--INCEPTION_FREQUENCY', '1', '--N_INCEPTION',
+                                  '100', '--fid_stats', digit_stats, '--output_path',
+                                  str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = [i for i, l in enumerate(out) if l.startswith('inception at step 1: ')][0]
+    assert [l.split(':')[0] for l in out[at + 1:at + 6]] == [
+        '  FID', '  KID', '  precision', '  precision by class', '  recall by class']
+    assert gan_train.main(TINY + ['--ITERS', '1', '--fid_stats', str(tmp_path / 'no.npz'),
+                                  '--output_path', str(tmp_path / 'bad')]) == 2
+    assert 'no.npz: not a readable statistics .npz' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('flags,message', [

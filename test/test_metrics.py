@@ -5,7 +5,7 @@ import pytest
 from conftest import new_session, write_standin_classifier
 from tflib import images
 from tflib.compat import tf
-from tflib.metrics import classifier, scores
+from tflib.metrics import classifier, scores, variety
 
 
 def softmax(logits):
@@ -111,3 +111,53 @@ def test_bad_classifier_graphs(tmp_path):
     path = write_standin_classifier(tmp_path / 'other.pb')
     with pytest.raises(classifier.ScorerError, match='other.pb: the graph lacks'):
         classifier.FrozenClassifier(path, features='mixed_10/join:0')
+
+
+def two_clusters(n=200, seed=0):
+    """Points of two far-apart Gaussian clusters, n each, as A then B."""
+    rng = np.random.RandomState(seed)
+    return np.concatenate([rng.randn(n, 8), rng.randn(n, 8) + 100.]).astype(np.float32)
+
+
+def test_prdc_of_identical_sets_is_one():
+    real = two_clusters()
+    assert variety.prdc_scores(real, real.copy()) == pytest.approx(
+        {'precision': 1., 'recall': 1., 'density': 1., 'coverage': 1.})
+
+
+def test_prdc_of_disjoint_sets_is_zero():
+    real = two_clusters()
+    assert variety.prdc_scores(real, real + 1000.) == pytest.approx(
+        {'precision': 0., 'recall': 0., 'density': 0., 'coverage': 0.})
+
+
+def test_prdc_of_a_set_covering_half_of_another():
+    """A generator that draws only cluster A: all its images are real-looking (precision and
+    density 1) but it reaches half of the real images (recall and coverage 1/2)."""
+    real = two_clusters()
+    assert variety.prdc_scores(real, real[:200].copy()) == pytest.approx(
+        {'precision': 1., 'recall': .5, 'density': 1., 'coverage': .5})
+
+
+def test_prdc_subsamples_large_sets_with_a_seed():
+    real, fake = two_clusters(300), two_clusters(300, seed=1)
+    first = variety.prdc_scores(real, fake, limit=100, seed=3)
+    assert first == variety.prdc_scores(real, fake, limit=100, seed=3)
+    assert first != variety.prdc_scores(real, fake, limit=100, seed=4)
+    with pytest.raises(ValueError, match='more than k = 5'):
+        variety.prdc_scores(real, fake[:5])
+
+
+def test_prdc_by_class_shows_a_collapse_inside_a_class():
+    """Class 0's generated images are copies of one real image, class 1's the real set: the
+    pooled recall stays above a half, class 0's recall is k / n."""
+    rng = np.random.RandomState(0)
+    real = rng.randn(400, 8).astype(np.float32)
+    labels = np.arange(400) % 2
+    fake = real.copy()
+    fake[labels == 0] = real[0]
+    per_class = variety.prdc_by_class(real, labels, fake + rng.randn(400, 8) * 1e-3, labels)
+    assert sorted(per_class) == [0, 1]
+    assert per_class[0]['precision'] == 1. and per_class[0]['recall'] < .05
+    assert per_class[1]['recall'] > .9
+    assert variety.prdc_scores(real, fake)['recall'] > .5

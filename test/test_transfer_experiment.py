@@ -38,3 +38,21 @@ def test_quick_transfer_experiment_writes_its_table_and_plot(tmp_path):
     assert 'fine-tuning from' in log and 'restored' in log
     cond = (out / 'cond_transfer_100.log').read_text()
     assert 'tiled unconditional -> conditional' in cond
+
+
+def test_seeds_give_each_point_a_spread(tmp_path):
+    out = tmp_path / 'seeds'
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'transfer_experiment.py'),
+                             '--quick', '--seeds', '2', '--runs', 'transfer_100', '--out',
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads((out / 'transfer.json').read_text())
+    assert list(report['results']) == ['100 images, transfer'] and len(report['per_seed']) == 2
+    points = report['results']['100 images, transfer']
+    finals = [seed['100 images, transfer'][-1]['fid'] for seed in report['per_seed']]
+    assert finals[0] != finals[1]  # the seeds differ
+    assert points[-1]['fid'] == np.mean(finals) and points[-1]['fid_std'] == np.std(finals)
+    assert (out / 'seed1' / 'transfer_100.log').exists()
+    row = (out / 'transfer.md').read_text().splitlines()[2]
+    assert row.count(' ± ') == 4  # FID at 0, 2, 4 and the IS

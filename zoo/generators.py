@@ -175,15 +175,21 @@ class Sampler(object):
         self.inputs = ['z:0', 'label:0'] if self.signature.conditional else ['z:0']
         self.generate = self.session.make_callable('images:0', self.inputs)
 
+    def labels(self, n):
+        """The classes of ``sample(n, ...)``'s images (int32), or None if unconditional."""
+        if self.signature.conditional:
+            return (np.arange(n) % self.signature.n_classes).astype(np.int32)
+        return None
+
     def sample(self, n, batch, seed=0):
         rng = np.random.RandomState(seed)
+        labels = self.labels(n)
         out = []
         for start in range(0, n, batch):
             size = min(batch, n - start)
             feed = {'z:0': rng.randn(size, self.signature.z_dim).astype(np.float32)}
             if self.signature.conditional:
-                feed['label:0'] = ((start + np.arange(size)) %
-                                   self.signature.n_classes).astype(np.int32)
+                feed['label:0'] = labels[start:start + size]
             if self.onnx is not None:
                 out.append(self.onnx.run(['images:0'], feed)[0])
             else:

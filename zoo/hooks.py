@@ -130,44 +130,53 @@ class Checkpoints(Hook):
 
 
 class Score(Hook):
-    """Every ``period`` steps, the Inception Score of ``n`` fresh samples (``samples``, their
-    noise fed to ``noise``) with the run's classifier; with ``final``, also when the run ends
-    in this phase (``last``, or out of time), in the Ascend port's format, unless a signal
-    (``signals``: zoo.training.Signals) asked it to stop."""
+    """Every ``period`` steps, the scores of ``n`` fresh samples (``samples``, their noise fed
+    to ``noise``, their classes ``labels`` or None) by ``scorer`` (zoo.scoring.Scorer: the
+    Inception Score, and FID, KID, precision, recall, density, coverage against real
+    statistics); with ``final``, also when the run ends in this phase (``last``, or out of
+    time), the Inception Score in the Ascend port's format, unless a signal (``signals``:
+    zoo.training.Signals) asked it to stop."""
 
-    def __init__(self, period, n, samples, noise, seed, classifier, channels, board, signals,
+    def __init__(self, period, n, samples, noise, labels, seed, scorer, board, signals,
                  final=False, last=True):
         self.period, self.n, self.samples, self.noise, self.seed = period, n, samples, noise, \
             seed
-        self.classifier, self.channels, self.board = classifier, channels, board
-        self.signals, self.final, self.last, self.model = signals, final, last, None
+        self.scorer, self.board, self.signals, self.final, self.last = scorer, board, signals, \
+            final, last
+        self.labels = None if labels is None else np.resize(labels, n)
 
     def after_step(self, loop, values):
         if every(self.period, loop.step):
-            mean, std = self.score(loop)
-            loop.say(scoring.progress_line(loop.step, self.n, mean, std))
+            results = self.score(loop)
+            loop.say(scoring.progress_line(loop.step, self.n, results['inception_score'],
+                                           results['inception_std']))
+            for line in self.against_lines(results):
+                loop.say('  ' + line)
 
     def end(self, loop):
         ends_here = self.last or loop.step < loop.end
         if self.final and ends_here and not self.signals.signal:
-            mean, std = self.score(loop)
-            loop.say(scoring.inception_line(self.n, mean, std))
-        if self.model is not None:
-            self.model.close()
+            results = self.score(loop)
+            loop.say(scoring.inception_line(self.n, results['inception_score'],
+                                            results['inception_std']))
+            for line in self.against_lines(results):
+                loop.say(line)
+        self.scorer.close()
+
+    def against_lines(self, results):
+        return scoring.against_lines(results) if 'fid' in results else []
 
     def score(self, loop):
         loop.progress.clear()
-        if self.model is None:
-            self.model = scoring.open_classifier(self.classifier, self.channels)
         rng = np.random.default_rng([self.seed % 2 ** 32, loop.step])
         shape = self.noise.shape.as_list()
         generated = np.concatenate([loop.session.run(self.samples, {
             self.noise: rng.standard_normal(shape, np.float32)})
             for _ in range(-(-self.n // shape[0]))])[:self.n]
-        _, mean, std = scoring.inception(self.model, generated)
-        self.board.scalars(loop.step, {'inception_score': mean})
+        results = self.scorer.score(generated, self.labels)
+        self.board.scalars(loop.step, scoring.scalars(results))
         self.board.flush()
-        return mean, std
+        return results
 
 
 class SignalStop(Hook):

@@ -42,6 +42,8 @@ TRAIN_DEFAULTS = {
     'INCEPTION_FREQUENCY': 0,         # Inception Score every K generator steps (0: never)
     'N_INCEPTION': 10000,             # images per score (the port: 50,000)
     'classifier': '',                 # frozen classifier .pb ('' : built-in digits, 1 channel)
+    'fid_stats': '',                  # real statistics .npz (gan_eval.py --make_stats): scores
+                                      # add FID, KID, precision, recall, density, coverage
     'EXPORT_AT_END': False,           # score, then freeze G to generator.pb / .onnx at the end
     'finetune_from': '',              # checkpoint whose model weights start a new run
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes

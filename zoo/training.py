@@ -15,7 +15,7 @@ from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier
-from zoo import data, export, hooks, reports, settings
+from zoo import data, export, hooks, reports, scoring, settings
 from zoo.loop import Loop
 
 N_SAMPLES = 100  # sample grid: 10x10, labels cycling through the classes
@@ -131,6 +131,23 @@ def train(argv):
     return train_ranks(req, checked, dev, cluster)
 
 
+class RunFailed(Exception):
+    """A run of ``train_logged`` stopped on a user error; the message names its log."""
+
+
+def train_logged(argv, log_path):
+    """``train(argv)`` with its output in the file ``log_path``, for programs that chain runs
+    (bench/): a user error raises RunFailed with gan_train.py's one-line message."""
+    try:
+        with open(log_path, 'w') as f, contextlib.redirect_stdout(f):
+            train(argv)
+    except USER_ERRORS + (tf.errors.OpError,) as error:
+        text = reports.error_message(error)
+        if text is None:  # a TF error that is no user's
+            raise
+        raise RunFailed('{}; see {}'.format(text, log_path))
+
+
 def train_ranks(req, checked, dev, cluster):
     source = data.load(req.values, checked['IMAGE_SIZE'], checked['CHANNELS'], cluster)
     if cluster.parallel:
@@ -189,8 +206,9 @@ def sample_op(gan, signature, seed=None):
             N_SAMPLES, signature.z_dim).astype('float32'))
     labels = None
     if signature.conditional:
-        labels = tf.constant(np.arange(N_SAMPLES) % signature.n_classes, tf.int32)
-    return gan.generator(N_SAMPLES, labels=labels, noise=noise), noise
+        labels = np.arange(N_SAMPLES, dtype=np.int32) % signature.n_classes
+    return gan.generator(N_SAMPLES, labels=None if labels is None else tf.constant(labels),
+                         noise=noise), noise, labels
 
 
 PhaseGraph = collections.namedtuple('PhaseGraph', [
@@ -245,13 +263,14 @@ def phase_hooks(job, built, batch_size, last, step):
                 'preset': job.settings.preset, 'data_format': job.settings.model_cfg[
                     'data_format'], 'device': job.dev,
                 'signature': built.signature.as_dict()}
-        score_samples, score_noise = built.score
+        score_samples, score_noise, score_labels = built.score
+        scorer = scoring.Scorer(run['classifier'], job.settings.model_cfg['CHANNELS'],
+                                run['fid_stats'])
         found += [hooks.Samples(run['SAVE_SAMPLES_STEP'], built.grid, out, history, board),
                   hooks.Checkpoints(run['CHECKPOINT_STEP'], built.saver, out, meta),
                   hooks.Score(run['INCEPTION_FREQUENCY'], run['N_INCEPTION'], score_samples,
-                              score_noise, run['seed'], run['classifier'],
-                              job.settings.model_cfg['CHANNELS'], board, job.signals,
-                              run['EXPORT_AT_END'], last)]
+                              score_noise, score_labels, run['seed'], scorer, board,
+                              job.signals, run['EXPORT_AT_END'], last)]
     found.append(hooks.SignalStop(job.signals))
     if job.deadline is not None:
         found.append(hooks.Deadline(job.deadline))

@@ -146,15 +146,13 @@ def one_seed(out, setting, runs, seed, score, progress):
     """The source run and the target ``runs`` (conditions' entries) with ``seed``, in ``out``:
     (the source's scores on the target digits, {label: [{step, fid, is}]})."""
     common = setting['width'] + ['--seed', str(seed)]
-    progress('source: digits {}, {} steps, seed {}'.format(SOURCE, setting['source_iters'],
-                                                           seed))
     source = train(out, 'source', setting['source_iters'], setting['source_iters'],
                    common + UNCONDITIONAL + ['--classes', SOURCE])
     source_ckpt = os.path.join(source, 'checkpoints',
                                'model.ckpt-{}'.format(setting['source_iters']))
     at_start = score(source_ckpt)
-    print('      the source model on digits 5-9: FID {:.1f}, IS {:.2f}'.format(
-        at_start['fid'], at_start['is']), flush=True)
+    progress('source (digits {}, {} steps, seed {}) on digits 5-9: FID {:.1f}, IS {:.2f}'.format(
+        SOURCE, setting['source_iters'], seed, at_start['fid'], at_start['is']))
     steps = list(range(setting['eval_every'], setting['target_iters'] + 1,
                        setting['eval_every']))
     results = {}

@@ -131,7 +131,8 @@ def main(argv=None):
     text = '\n'.join(lines) + '\n'
     files.write_atomic(os.path.join(args.out, 'zoo.md'), lambda f: f.write(text.encode('utf-8')))
     files.write_json(os.path.join(args.out, 'zoo.json'), {
-        'setting': setting, 'seed': args.seed, 'results': report, 'minutes': (time.time() - started) / 60.})
+        'setting': setting, 'seed': args.seed, 'results': report,
+        'minutes': (time.time() - started) / 60.})
     print(text)
     print('wrote {} (zoo.md, zoo.json, {}.png) in {}'.format(
         args.out, ', '.join(presets), logs.format_duration(time.time() - started)))

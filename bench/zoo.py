@@ -6,12 +6,13 @@ precision and recall of each class's samples against that class's digits (the me
 classes; for recall also the lowest).
 
     python bench/zoo.py [--minutes 5] [--out output/zoo] [--presets quickstart,cgan_mnist]
-    python bench/zoo.py --quick         # the pipeline in about a minute; shows nothing
+    python bench/zoo.py --quick         # the pipeline in about half a minute; shows nothing
 
 Writes zoo.md (the table), <preset>.png (the first 100 samples; for conditional models each
 column one class), zoo.json and ends with a RESULT line. A preset stops at its own ITERS when
 it gets there first; the budget counts training steps (the loop's MAX_MINUTES), not start-up.
-Images of other sizes (PGAN's 16x16) are resized to the held-out digits' 32x32 to be scored.
+Images of other sizes (a PGAN run stopped below 32x32) are resized to the held-out digits'
+32x32 to be scored.
 """
 import argparse
 import os

@@ -1,15 +1,19 @@
-"""Freeze a checkpoint's generator to a .pb (and ONNX), checked against the checkpoint.
+"""Freeze a checkpoint's generator to a .pb (and ONNX, and a SavedModel), checked against the
+checkpoint.
 
     python freeze_graph.py --ckpt output/quickstart --output G.pb [--onnx G.onnx] [--batch N]
+    python freeze_graph.py --ckpt output/quickstart --output G.pb --saved_model serving/G/1
     python freeze_graph.py --ckpt transfer_model/conditional/bedroom/wgan-gp.model \\
         --preset transfer_gan_lsun64_acgan --output G.pb --batch 100
 
 Inputs ``z`` float32 [N, Z_DIM] and, for conditional models, ``label`` int32 [N]; output
 ``images`` float32 NHWC in [-1, 1]; the constant ``signature`` (int32: Z_DIM, number of
-classes or 0, image size, channels), which the .onnx carries as metadata. ``--batch`` fixes N
+classes or 0, image size, channels), which the .onnx carries as metadata and the SavedModel as
+its signature ``signature`` (outputs z_dim, n_classes, image_size, channels) beside
+``serving_default`` (tag ``serve``: TensorFlow Serving's conventions). ``--batch`` fixes N
 (ATC needs it). The frozen generator normalises with batch statistics like the authors' code
-(``--bn_mode moving`` for the moving statistics). The checkpoint graph, the .pb and the .onnx
-must agree within 1e-4 on the same inputs, or the program fails.
+(``--bn_mode moving`` for the moving statistics). The checkpoint graph, the .pb, the .onnx
+and the SavedModel must agree within 1e-4 on the same inputs, or the program fails.
 """
 import argparse
 import sys
@@ -28,6 +32,9 @@ def parse(argv):
     parser.add_argument('--ckpt', required=True, help='run directory or checkpoint prefix')
     parser.add_argument('--output', required=True, help='the .pb to write')
     parser.add_argument('--onnx', help='also write this ONNX file')
+    parser.add_argument('--saved_model', metavar='DIR',
+                        help='also write a SavedModel to this directory (new, empty or a '
+                             'SavedModel, which is replaced)')
     parser.add_argument('--batch', type=int, help='fixed batch size (default: dynamic)')
     parser.add_argument('--preset', help='describes a checkpoint that has no meta.json')
     parser.add_argument('--bn_mode', default='batch', choices=generators.BN_MODES)
@@ -38,7 +45,8 @@ def parse(argv):
 def main(argv=None):
     args, flags = parse(sys.argv[1:] if argv is None else argv)
     return cli.guarded(PROGRAM, lambda: export.export(
-        args.ckpt, args.output, args.onnx, args.batch, args.bn_mode, args.preset, flags),
+        args.ckpt, args.output, args.onnx, args.batch, args.bn_mode, args.preset, flags,
+        args.saved_model),
         (ConfigError, checkpoints.CheckpointError, export.ExportError, OSError), args.debug)
 
 

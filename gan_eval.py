@@ -4,7 +4,8 @@ class too) from a frozen classifier, and the Gaussian Parzen-window log-likeliho
     python gan_eval.py --ckpt output/quickstart                        # digits: built-in classifier
     python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
         --fid_stats cifar10_train.npz --n 50000
-    python gan_eval.py --ckpt G.pb | G.onnx ...                         # frozen generators too
+    python gan_eval.py --ckpt G.pb | G.onnx | SAVED_MODEL_DIR ...      # exported generators too
+    python gan_eval.py --ckpt output/quickstart --save_images samples   # PNGs for other scorers
     python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
         --classifier classify_image_graph_def.pb                        # real statistics for FID
     python gan_eval.py --make_stats digits_test.npz --split test        # held-out digits
@@ -16,7 +17,9 @@ class too) from a frozen classifier, and the Gaussian Parzen-window log-likeliho
 
 Images come in batches with labels cycling through the classes when the model is conditional;
 a grid of the first 100 and all images (uint8, ``images.npz``: the pixels that were scored) go
-to --output_dir. Scores print one per line; the Inception Score keeps the Ascend port's format.
+to --output_dir, and with --save_images to a folder of PNGs (a sub-folder per class when
+conditional) that other scorers and ``--dataset folder`` read. Scores print one per line; the
+Inception Score keeps the Ascend port's format.
 """
 import argparse
 import os
@@ -37,11 +40,12 @@ PROGRAM = 'gan_eval.py'
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split('\n\n')[0])
-    parser.add_argument('--ckpt', help='run directory, checkpoint prefix, .pb or .onnx')
+    parser.add_argument('--ckpt', help='run directory, checkpoint prefix, .pb, .onnx or '
+                                       'SavedModel directory')
     parser.add_argument('--preset', help='describes a checkpoint that has no meta.json')
     parser.add_argument('--n_classes', type=int,
-                        help='classes of a conditional .pb / .onnx exported without a '
-                             'signature (default 10)')
+                        help='classes of a conditional .pb, .onnx or SavedModel exported '
+                             'without a signature (default 10)')
     parser.add_argument('--n', type=int, default=10000, help='images to generate')
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
     parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '
@@ -53,6 +57,9 @@ def parse(argv):
                         help='neighbours of precision / recall / density / coverage')
     parser.add_argument('--output_dir', help='where grids and images go (default: beside '
                                              'the checkpoint)')
+    parser.add_argument('--save_images', metavar='DIR',
+                        help='also write the images as PNGs to this folder (DIR/<class>/ for '
+                             'conditional models; a new folder or an earlier one, replaced)')
     parser.add_argument('--make_stats', help='write real statistics of --dataset to this .npz')
     parser.add_argument('--dataset', default='mnist_builtin')
     parser.add_argument('--data_path', default='')
@@ -77,6 +84,8 @@ def parse(argv):
 
 
 def evaluate(args, flags):
+    if args.save_images:
+        datasets.folder.writable(args.save_images)
     sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
     try:
         scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
@@ -86,7 +95,8 @@ def evaluate(args, flags):
         sampler.close()
     labels = sampler.labels(args.n)
     print('{}: {}'.format(args.ckpt, sampler.signature))
-    out = args.output_dir or (args.ckpt if os.path.isdir(args.ckpt) else
+    run_dir = os.path.isdir(args.ckpt) and not generators.is_saved_model(args.ckpt)
+    out = args.output_dir or (args.ckpt if run_dir else
                               os.path.dirname(os.path.abspath(args.ckpt)))
     if not os.path.isdir(out):
         os.makedirs(out)
@@ -95,6 +105,8 @@ def evaluate(args, flags):
     saved = {'images': pixels} if labels is None else {'images': pixels, 'labels': labels}
     files.write_atomic(os.path.join(out, 'images.npz'),
                        lambda f: np.savez_compressed(f, **saved))
+    if args.save_images:
+        datasets.folder.write(args.save_images, pixels, labels, sampler.signature.n_classes)
     try:
         results = scorer.score(generated, labels)
     finally:
@@ -106,6 +118,9 @@ def evaluate(args, flags):
         results['parzen'] = parzen_score(args, generated)
     print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),
                                         os.path.join(out, 'images.npz')))
+    if args.save_images:
+        print('{} PNGs: {}{}'.format(args.n, args.save_images, '' if labels is None else
+                                     ' (a folder per class)'))
     return results
 
 
@@ -193,6 +208,9 @@ def run(args, flags):
     if flags and (args.make_stats or not args.ckpt):
         raise ConfigError('unrecognized arguments: {} (--KEY VALUE settings describe a '
                           'checkpoint given with --ckpt)'.format(' '.join(flags)))
+    if args.save_images and (args.make_stats or args.representation or not args.ckpt):
+        raise ConfigError('--save_images writes the generated images: it goes with --ckpt alone '
+                          '(not --make_stats or --representation)')
     if args.make_stats:
         make_stats(args)
     elif args.ckpt and args.representation:

@@ -4,13 +4,15 @@ how LSUN exports, CelebA and ImageNet folders are read.
 Where folders named train / val / test appear on the way to the images, only the requested
 split's images are read. When every image sits in a class folder (the first folder on its path
 that is not a split name), the sorted class names are the labels: ``root/<class>/*.png``,
-``root/train/<class>/*.png`` and transfer_gan.py's ``LSUN_10/<class>/train/*.png`` all work."""
+``root/train/<class>/*.png`` and transfer_gan.py's ``LSUN_10/<class>/train/*.png`` all work.
+``write`` makes such a folder of PNGs (generated samples, for any scorer that reads folders)."""
 import os
 
 import numpy as np
 from PIL import Image
 
 from datasets.base import DataError, Source, fit
+from tflib import files, images
 
 EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
 SPLIT_NAMES = ('train', 'val', 'valid', 'test')
@@ -67,3 +69,38 @@ class ImageFolder(Source):
 
 def load(path, image_size, channels, split):
     return ImageFolder(path, image_size, channels, split)
+
+
+def writable(path):
+    """Refuse a ``write`` destination that holds anything but a folder of PNGs (an earlier
+    ``write``, which is replaced)."""
+    if not os.path.exists(path):
+        return
+    if not os.path.isdir(path):
+        raise DataError('{}: exists and is not a folder'.format(path))
+    for root, _, names in os.walk(path):
+        others = [n for n in names if not n.lower().endswith('.png')]
+        if others:
+            raise DataError('{}: holds other files than PNGs ({}); give a new or empty '
+                            'folder'.format(path, os.path.join(root, others[0])))
+
+
+def write(path, pixels, labels=None, n_classes=None):
+    """uint8 images [N, H, W, C] as ``path/000000.png`` ..., or with ``labels`` (0 ..
+    ``n_classes`` - 1) as ``path/<class>/000000.png``, class names zero-padded so that their
+    sorted order is the labels' (as ``ImageFolder`` reads them). Written beside, then renamed
+    into place."""
+    writable(path)
+    digits = max(6, len(str(len(pixels) - 1)))
+    class_digits = len(str(n_classes - 1)) if labels is not None else 0
+
+    def write_all(directory):
+        for i, image in enumerate(pixels):
+            folder = directory
+            if labels is not None:
+                folder = os.path.join(directory, '{:0{}d}'.format(int(labels[i]), class_digits))
+                if not os.path.isdir(folder):
+                    os.mkdir(folder)
+            with open(os.path.join(folder, '{:0{}d}.png'.format(i, digits)), 'wb') as f:
+                f.write(images.encode_png(image))
+    files.write_dir_atomic(path, write_all)

@@ -2,6 +2,9 @@
 import importlib.util
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ import gan_train
 from conftest import new_session
 from models import transfer_gan
 from tflib import params
-from tflib.compat import tf
+from tflib.compat import IS_TF2, tf
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1', '--ITERS', '2',
         '--LOG_STEP', '1', '--device', 'cpu']
@@ -94,6 +97,65 @@ def test_onnx_export(run_dir, tmp_path, capsys):
     session = onnxruntime.InferenceSession(onnx, providers=['CPUExecutionProvider'])
     got = session.run(['images:0'], {'z:0': z, 'label:0': labels})[0]
     np.testing.assert_allclose(got, run_pb(pb, z, labels), atol=1e-4)
+
+
+def load_saved_model(path, z, labels):
+    """TF1's loader (tf.compat.v1 on TF 2.x): the serving_default images and the signature
+    facts."""
+    with new_session() as session:
+        meta_graph = tf.saved_model.loader.load(session, ['serve'], path)
+        serving = meta_graph.signature_def['serving_default']
+        assert sorted(serving.inputs) == ['label', 'z'] and list(serving.outputs) == ['images']
+        assert serving.method_name == 'tensorflow/serving/predict'
+        images = session.run(serving.outputs['images'].name, {
+            serving.inputs['z'].name: z, serving.inputs['label'].name: labels})
+        facts = meta_graph.signature_def['signature'].outputs
+        return images, {k: int(session.run(v.name)) for k, v in facts.items()}
+
+
+EAGER_LOAD = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    model = tf.saved_model.load(sys.argv[1])
+    data = np.load(sys.argv[2])
+    images = model.signatures['serving_default'](z=tf.constant(data['z']),
+                                                 label=tf.constant(data['label']))['images']
+    facts = {k: int(v) for k, v in model.signatures['signature']().items()}
+    np.savez(sys.argv[3], images=images.numpy(), **facts)
+''')
+
+
+def test_saved_model_export(run_dir, tmp_path, capsys):
+    saved = tmp_path / 'serving' / 'G' / '1'  # TensorFlow Serving's base path / version
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
+                              '--saved_model', str(saved)]) == 0
+    assert '{} max |difference| from the checkpoint'.format(saved) in capsys.readouterr().out
+    z, labels = inputs(9)
+    expected = checkpoint_images(run_dir, z, labels)
+    facts = {'z_dim': 128, 'n_classes': 10, 'image_size': 32, 'channels': 1}
+    got, got_facts = load_saved_model(str(saved), z, labels)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert got_facts == facts
+    if IS_TF2:  # TF 2.x's own loader, eager, in a process of its own
+        np.savez(str(tmp_path / 'in.npz'), z=z, label=labels)
+        subprocess.check_call([sys.executable, '-c', EAGER_LOAD, str(saved),
+                               str(tmp_path / 'in.npz'), str(tmp_path / 'out.npz')])
+        eager = np.load(str(tmp_path / 'out.npz'))
+        np.testing.assert_allclose(eager['images'], expected, atol=1e-4)
+        assert {k: int(eager[k]) for k in facts} == facts
+    # An earlier SavedModel is replaced; any other directory is refused, untouched.
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
+                              '--saved_model', str(saved)]) == 0
+    assert sorted(os.listdir(str(saved.parent))) == ['1']
+    other = tmp_path / 'notes'
+    other.mkdir()
+    (other / 'notes.txt').write_text('mine')
+    capsys.readouterr()
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
+                              '--saved_model', str(other)]) == 2
+    assert 'notes: exists and is not a SavedModel' in capsys.readouterr().err
+    assert os.listdir(str(other)) == ['notes.txt']
 
 
 def test_a_bare_checkpoint_is_described_by_a_preset(run_dir, tmp_path, capsys):

@@ -1,11 +1,13 @@
 """gan_eval.py, the built-in digit classifier, and scoring / export from gan_train.py."""
 import importlib.util
 import json
+import os
 
 import numpy as np
 import pytest
 
 import datasets
+import freeze_graph
 import gan_eval
 import gan_train
 from tflib import images
@@ -36,8 +38,7 @@ def test_built_in_digit_classifier_is_accurate():
 
 def test_digit_classifier_training_writes_the_interface(tmp_path):
     path = str(tmp_path / 'digits.pb')
-    accuracy = digits.train(path, steps=30, log=lambda _: None)
-    assert 0. <= accuracy <= 1.
+    assert digits.main(['--output', path, '--steps', '30']) == 0
     features, probs = classifier.FrozenClassifier(path).run(
         np.zeros((3, 28, 28, 3), np.float32))
     assert features.shape == (3, digits.N_FEATURES) and probs.shape == (3, 10)
@@ -95,7 +96,9 @@ def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     z = np.random.RandomState(0).randn(20, 128).astype(np.float32)  # the Sampler's, seed 0
     expected = images.to_uint8(export.run_frozen(graph_def, {
         'z': z, 'label': (np.arange(20) % 5).astype(np.int32)})).astype(int)
-    for name in ['generator.pb'] + (['generator.onnx'] if HAS_ONNX else []):
+    assert freeze_graph.main(['--ckpt', str(out), '--output', str(out / 'G.pb'),
+                              '--saved_model', str(out / 'saved_model')]) == 0
+    for name in ['generator.pb', 'saved_model'] + (['generator.onnx'] if HAS_ONNX else []):
         assert gan_eval.main(['--ckpt', str(out / name), '--n', '20', '--batch', '20',
                               '--output_dir', str(tmp_path / name)]) == 0
         assert 'noise 128, 5 classes, images 32x32x1' in capsys.readouterr().out
@@ -113,6 +116,54 @@ def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     assert 'noise 128, 5 classes, images 32x32x1' in capsys.readouterr().out
     saved = np.load(str(tmp_path / 'old' / 'images.npz'))['images'].astype(int)
     assert np.abs(saved - expected).max() == 0
+
+
+def read_back(folder, saved, channels=1):
+    """The PNG folder through --dataset folder, in file order, checked against images.npz:
+    every image with its pixels and (for class folders) its label."""
+    source = datasets.get('folder')(str(folder), 32, channels, 'train')
+    assert len(source) == len(saved['images'])
+    pixels, labels = source.read(np.arange(len(source)))
+    order = [int(os.path.basename(f)[:-4]) for f in source.files]  # the sample index
+    assert sorted(order) == list(range(len(source)))
+    np.testing.assert_array_equal(pixels, saved['images'][order])
+    return source, labels, order
+
+
+def test_save_images_writes_a_folder_that_reads_back(run_dir, tmp_path, capsys):
+    folder = tmp_path / 'samples'
+    flags = ['--ckpt', str(run_dir), '--n', '30', '--batch', '30', '--output_dir',
+             str(tmp_path), '--save_images', str(folder)]
+    assert gan_eval.main(flags) == 0
+    assert '30 PNGs: {} (a folder per class)'.format(folder) in capsys.readouterr().out
+    saved = np.load(str(tmp_path / 'images.npz'))
+    source, labels, order = read_back(folder, saved)
+    assert source.n_classes == 10 and source.class_names == [str(c) for c in range(10)]
+    np.testing.assert_array_equal(labels, saved['labels'][order])
+    # Again: the earlier folder of PNGs is replaced; a folder with anything else is refused.
+    assert gan_eval.main(flags) == 0
+    assert len(datasets.get('folder')(str(folder), 32, 1, 'train')) == 30
+    (folder / 'notes.txt').write_text('mine')
+    capsys.readouterr()
+    assert gan_eval.main(flags) == 2
+    assert 'holds other files than PNGs' in capsys.readouterr().err
+    assert (folder / 'notes.txt').read_text() == 'mine'
+
+
+def test_save_images_unconditional(tmp_path, capsys):
+    out = tmp_path / 'run'
+    assert gan_train.main(TINY + ['--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
+                                  '--output_path', str(out)]) == 0
+    assert freeze_graph.main(['--ckpt', str(out), '--output', str(out / 'G.pb'),
+                              '--saved_model', str(out / 'saved_model')]) == 0
+    assert gan_eval.main(['--ckpt', str(out / 'saved_model'), '--n', '12', '--save_images',
+                          str(tmp_path / 'samples')]) == 0
+    assert 'unconditional' in capsys.readouterr().out
+    saved = np.load(str(out / 'images.npz'))  # beside the SavedModel, not inside it
+    assert 'labels' not in saved
+    source, _, _ = read_back(tmp_path / 'samples', saved)
+    assert source.n_classes is None
+    assert sorted(os.listdir(str(tmp_path / 'samples')))[:2] == ['000000.png', '000001.png']
 
 
 @pytest.fixture(scope='module')
@@ -172,7 +223,9 @@ def test_training_scores_against_real_statistics(digit_stats, tmp_path, capsys):
     (['--pb', 'G.pb'], 'unrecognized arguments: --pb G.pb'),
     (['--ckpt', '{run}', '--pb', 'G.pb'], 'unknown flag --pb'),
     (['--ckpt', '{run}/generator.pb', '--DIM_G', '8'], 'settings describe checkpoints, not '
-                                                       'frozen generators'),
+                                                       'exported generators'),
+    (['--make_stats', 'x.npz', '--save_images', 'samples'], '--save_images writes the '
+                                                            'generated images'),
 ])
 def test_bad_arguments(run_dir, capsys, flags, message):
     flags = [f.format(run=run_dir) for f in flags]

@@ -1,6 +1,7 @@
 """Writes that never leave a half-written file: write beside, then rename."""
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -41,3 +42,36 @@ def write_json(path, obj):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def write_dir_atomic(path, write):
+    """Call ``write(tmp)`` on a new empty directory next to ``path``, then put it at ``path``
+    (replacing what was there only once the new one is complete); ``path`` is untouched when
+    ``write`` fails. Missing parent directories are made."""
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    try:
+        if not os.path.isdir(parent):
+            os.makedirs(parent)
+        tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.', dir=parent)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, path)
+    old = None
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write(tmp)
+        if os.path.lexists(path):
+            old = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.old.', dir=parent)
+            os.rename(path, os.path.join(old, 'replaced'))
+        os.rename(tmp, path)
+    except BaseException as error:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+        if old is not None and not os.path.lexists(path):
+            os.rename(os.path.join(old, 'replaced'), path)
+        if isinstance(error, OSError):
+            raise OSError(error.errno, error.strerror, path)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -47,9 +47,15 @@ def grid(images, columns=None, min_size=1):
     return canvas
 
 
-def save_png(path, image):
-    """Write uint8 [H, W, C] (C 1 or 3) as PNG, atomically; returns the PNG bytes."""
+def encode_png(image):
+    """uint8 [H, W, C] (C 1 or 3) -> PNG bytes (grey or RGB)."""
     buffer = io.BytesIO()
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, 'PNG')
-    files.write_atomic(path, lambda f: f.write(buffer.getvalue()))
     return buffer.getvalue()
+
+
+def save_png(path, image):
+    """Write uint8 [H, W, C] (C 1 or 3) as PNG, atomically; returns the PNG bytes."""
+    data = encode_png(image)
+    files.write_atomic(path, lambda f: f.write(data))
+    return data

@@ -1,7 +1,9 @@
-"""A checkpoint's generator frozen to a .pb (and converted to ONNX), checked against it.
+"""A checkpoint's generator frozen to a .pb (and converted to ONNX, and saved as a SavedModel),
+checked against it.
 
-The checkpoint graph, the .pb and the .onnx must agree within ``TOLERANCE`` on the same
-inputs, or the export fails. Both files carry the generator's signature (zoo/generators.py).
+The checkpoint graph, the .pb, the .onnx and the SavedModel must agree within ``TOLERANCE`` on
+the same inputs, or the export fails. Each carries the generator's signature
+(zoo/generators.py).
 """
 import importlib.util
 import json
@@ -29,9 +31,9 @@ def check_inputs(signature, n, seed=0):
     return feed
 
 
-def freeze(ckpt, output, batch=None, bn_mode='batch', preset=None, flags=()):
-    """Write the .pb; returns the frozen GraphDef, the signature, the check inputs and the
-    images the checkpoint graph gives for them."""
+def freeze(ckpt, output, batch=None, bn_mode='batch', preset=None, flags=(), saved_model=None):
+    """Write the .pb (and the SavedModel); returns the frozen GraphDef, the signature, the
+    check inputs and the images the checkpoint graph gives for them."""
     model, cfg, phase, prefix = generators.describe(ckpt, preset, flags)
     graph = tf.Graph()
     with graph.as_default(), tf.Session(graph=graph) as session:
@@ -42,6 +44,8 @@ def freeze(ckpt, output, batch=None, bn_mode='batch', preset=None, flags=()):
         expected = session.run(images, {inputs[k]: v for k, v in feed.items()})
         frozen = tf.graph_util.convert_variables_to_constants(
             session, graph.as_graph_def(), ['images', generators.SIGNATURE])
+        if saved_model:
+            write_saved_model(session, inputs, images, signature, saved_model)
     files.write_atomic(output, lambda f: f.write(frozen.SerializeToString()))
     return frozen, signature, feed, expected
 
@@ -52,6 +56,47 @@ def run_frozen(graph_def, feed):
         tf.import_graph_def(graph_def, name='')
     with tf.Session(graph=graph) as session:
         return session.run('images:0', {k + ':0': v for k, v in feed.items()})
+
+
+def writable_saved_model(path):
+    """Refuse a directory that is neither new, empty, nor a SavedModel (which is replaced)."""
+    if os.path.exists(path) and not (os.path.isdir(path) and (
+            not os.listdir(path) or generators.is_saved_model(path))):
+        raise ExportError('--saved_model {}: exists and is not a SavedModel; give a new '
+                          'directory'.format(path))
+
+
+def write_saved_model(session, inputs, images, signature, path):
+    """The session's generator, variables included, as a SavedModel for TensorFlow Serving:
+    tag ``serve``; signature ``serving_default`` (inputs ``z`` and ``label``?, output
+    ``images``) and ``generators.FACTS_KEY``, which takes nothing and gives the Signature's
+    numbers by name. Written beside ``path``, then renamed into place."""
+    info = tf.saved_model.utils.build_tensor_info
+    facts = {name: tf.constant(value, name='signature_' + name) for name, value in
+             zip(generators.FACTS, generators.signature_vector(signature))}
+    predict = tf.saved_model.signature_constants.PREDICT_METHOD_NAME
+    signatures = {
+        tf.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY:
+            tf.saved_model.signature_def_utils.build_signature_def(
+                {k: info(v) for k, v in inputs.items()}, {'images': info(images)}, predict),
+        generators.FACTS_KEY: tf.saved_model.signature_def_utils.build_signature_def(
+            {}, {k: info(v) for k, v in facts.items()}, predict)}
+
+    def write(directory):
+        builder = tf.saved_model.Builder(directory)
+        builder.add_meta_graph_and_variables(
+            session, [tf.saved_model.tag_constants.SERVING], signature_def_map=signatures,
+            strip_default_attrs=True)
+        builder.save()
+    files.write_dir_atomic(path, write)
+
+
+def run_saved_model(path, feed):
+    """The images the SavedModel at ``path`` gives for ``feed``, and its Signature."""
+    graph = tf.Graph()
+    with tf.Session(graph=graph) as session:
+        names, signature = generators.load_saved_model(session, path)
+        return session.run(names['images'], {names[k]: v for k, v in feed.items()}), signature
 
 
 def onnx_available():
@@ -97,14 +142,25 @@ def check(name, got, expected):
                           '{:.0e})'.format(name, difference, TOLERANCE))
 
 
-def export(ckpt, output, onnx=None, batch=None, bn_mode='batch', preset=None, flags=()):
-    """Freeze to ``output`` (and convert to ``onnx``), check both, print ATC's commands."""
-    graph_def, signature, feed, expected = freeze(ckpt, output, batch, bn_mode, preset, flags)
+def export(ckpt, output, onnx=None, batch=None, bn_mode='batch', preset=None, flags=(),
+           saved_model=None):
+    """Freeze to ``output`` (and convert to ``onnx``, and save to the ``saved_model``
+    directory), check each, print ATC's commands."""
+    if saved_model:
+        writable_saved_model(saved_model)
+    graph_def, signature, feed, expected = freeze(ckpt, output, batch, bn_mode, preset, flags,
+                                                  saved_model)
     print('wrote {} (inputs {}, output images {}; {})'.format(
         output, ', '.join(sorted(feed)), list(expected.shape[1:]), signature))
     check(output, run_frozen(graph_def, feed), expected)
     if onnx:
         check(onnx, to_onnx(graph_def, signature, feed, onnx), expected)
+    if saved_model:
+        images, saved_signature = run_saved_model(saved_model, feed)
+        if saved_signature != signature:
+            raise ExportError('{}: carries {}, not {}'.format(saved_model, saved_signature,
+                                                              signature))
+        check(saved_model, images, expected)
     if batch is None:
         print('(dynamic batch: pass --batch N for ATC)')
     for command in atc_commands(output, signature, batch):

@@ -1,11 +1,13 @@
-"""Generators rebuilt from a checkpoint alone, and sampled from checkpoints, .pb and .onnx.
+"""Generators rebuilt from a checkpoint alone, and sampled from checkpoints, .pb, .onnx and
+SavedModels.
 
 Our runs carry their model and settings in ``meta.json``; a bare checkpoint (the authors'
 ``wgan-gp.model``) is described by a preset and ``--KEY VALUE`` overrides instead. The inference
 graph's interface is fixed: inputs ``z`` float32 [N, Z_DIM] and, for conditional models,
 ``label`` int32 [N]; output ``images`` float32 NHWC in [-1, 1]; and a constant
 ``signature``, int32 [z_dim, n_classes (0: unconditional), image_size, channels], that stays in
-the frozen .pb (the .onnx carries it as metadata, ``ONNX_SIGNATURE``).
+the frozen .pb (the .onnx carries it as metadata, ``ONNX_SIGNATURE``; a SavedModel as the
+outputs of its signature ``FACTS_KEY``, beside ``serving_default``).
 """
 import json
 import os
@@ -22,6 +24,8 @@ from tflib.metrics.classifier import ScorerError, read_graph_def
 BN_MODES = ('batch', 'moving')
 SIGNATURE = 'signature'
 ONNX_SIGNATURE = 'ganzoo.signature'
+FACTS_KEY = 'signature'
+FACTS = ('z_dim', 'n_classes', 'image_size', 'channels')  # the order of signature_vector
 
 
 def find_meta(path):
@@ -140,15 +144,42 @@ def onnx_signature(path, session, n_classes=None):
                     session.get_outputs()[0].shape, n_classes)
 
 
+def is_saved_model(path):
+    return os.path.isfile(os.path.join(path, 'saved_model.pb'))
+
+
+def load_saved_model(session, path, n_classes=None):
+    """Load the SavedModel at ``path`` (tag ``serve``) into ``session``'s graph; returns the
+    tensor names of its ``serving_default`` signature ({'z', 'label'?, 'images'}) and the
+    generator's Signature (from the ``FACTS_KEY`` signature, or its tensors' shapes)."""
+    meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
+                                            path)
+    serving = meta_graph.signature_def.get(
+        tf.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY)
+    if serving is None or 'z' not in serving.inputs or 'images' not in serving.outputs:
+        raise ScorerError('{}: no serving_default signature with input z and output images '
+                          '(freeze_graph.py --saved_model writes one)'.format(path))
+    names = {key: info.name for key, info in serving.inputs.items()}
+    names['images'] = serving.outputs['images'].name
+    facts = meta_graph.signature_def.get(FACTS_KEY)
+    if facts is not None and set(facts.outputs) == set(FACTS):
+        return names, from_vector(session.run([facts.outputs[k].name for k in FACTS]))
+    graph = session.graph
+    return names, unsigned(path, graph.get_tensor_by_name(names['z']).shape[1],
+                           'label' in names, graph.get_tensor_by_name(names['images']).shape,
+                           n_classes)
+
+
 class Sampler(object):
-    """Generates images from a checkpoint, a frozen .pb or an .onnx, in batches, with labels
-    cycling through the classes of its ``signature``; ``n_classes`` counts them for files
-    exported without one. ``close()`` frees its session."""
+    """Generates images from a checkpoint, a frozen .pb, an .onnx or a SavedModel, in batches,
+    with labels cycling through the classes of its ``signature``; ``n_classes`` counts them
+    for files exported without one. ``close()`` frees its session."""
 
     def __init__(self, path, preset=None, flags=(), n_classes=None):
-        if (path.endswith('.pb') or path.endswith('.onnx')) and (preset or flags):
+        exported = path.endswith('.pb') or path.endswith('.onnx') or is_saved_model(path)
+        if exported and (preset or flags):
             raise ConfigError('{}: --preset and --KEY VALUE settings describe checkpoints, not '
-                              'frozen generators ({})'.format(path, ' '.join(
+                              'exported generators ({})'.format(path, ' '.join(
                                   (['--preset'] if preset else []) + list(flags[:1]))))
         self.onnx = self.session = None
         if path.endswith('.onnx'):
@@ -158,11 +189,14 @@ class Sampler(object):
             return
         graph = tf.Graph()
         self.session = tf.Session(graph=graph)
+        names = {'z': 'z:0', 'label': 'label:0', 'images': 'images:0'}
         try:
             with graph.as_default():
                 if path.endswith('.pb'):
                     tf.import_graph_def(read_graph_def(path, 'generator graph'), name='')
                     self.signature = pb_signature(path, graph, n_classes)
+                elif is_saved_model(path):
+                    names, self.signature = load_saved_model(self.session, path, n_classes)
                 else:
                     model, cfg, phase, prefix = describe(path, preset, flags)
                     _, _, self.signature = generator_graph(model, cfg, phase)
@@ -172,8 +206,11 @@ class Sampler(object):
             raise
         # A callable skips session.run's per-call feed and fetch handling: 2.7 instead of
         # 3.2 ms per call for the flagship at batch 1, onnxruntime's speed.
-        self.inputs = ['z:0', 'label:0'] if self.signature.conditional else ['z:0']
-        self.generate = self.session.make_callable('images:0', self.inputs)
+        self.generate = self.session.make_callable(
+            names['images'], [names[k] for k in self.inputs()])
+
+    def inputs(self):
+        return ('z', 'label') if self.signature.conditional else ('z',)
 
     def labels(self, n):
         """The classes of ``sample(n, ...)``'s images (int32), or None if unconditional."""
@@ -187,13 +224,13 @@ class Sampler(object):
         out = []
         for start in range(0, n, batch):
             size = min(batch, n - start)
-            feed = {'z:0': rng.randn(size, self.signature.z_dim).astype(np.float32)}
+            feed = {'z': rng.randn(size, self.signature.z_dim).astype(np.float32)}
             if self.signature.conditional:
-                feed['label:0'] = labels[start:start + size]
+                feed['label'] = labels[start:start + size]
             if self.onnx is not None:
-                out.append(self.onnx.run(['images:0'], feed)[0])
+                out.append(self.onnx.run(['images:0'], {k + ':0': v for k, v in feed.items()})[0])
             else:
-                out.append(self.generate(*[feed[name] for name in self.inputs]))
+                out.append(self.generate(*[feed[k] for k in self.inputs()]))
         return np.concatenate(out)
 
     def close(self):

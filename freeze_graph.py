@@ -2,7 +2,7 @@
 checkpoint.
 
     python freeze_graph.py --ckpt output/quickstart --output G.pb [--onnx G.onnx] [--batch N]
-    python freeze_graph.py --ckpt output/quickstart --output G.pb --saved_model serving/G/1
+    python freeze_graph.py --ckpt output/quickstart --output G.pb --saved_model output/serving/G/1
     python freeze_graph.py --ckpt transfer_model/conditional/bedroom/wgan-gp.model \\
         --preset transfer_gan_lsun64_acgan --output G.pb --batch 100
 

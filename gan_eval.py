@@ -5,7 +5,7 @@ class too) from a frozen classifier, and the Gaussian Parzen-window log-likeliho
     python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
         --fid_stats cifar10_train.npz --n 50000
     python gan_eval.py --ckpt G.pb | G.onnx | SAVED_MODEL_DIR ...      # exported generators too
-    python gan_eval.py --ckpt output/quickstart --save_images samples   # PNGs for other scorers
+    python gan_eval.py --ckpt output/quickstart --save_images output/samples  # PNGs, for others
     python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
         --classifier classify_image_graph_def.pb                        # real statistics for FID
     python gan_eval.py --make_stats digits_test.npz --split test        # held-out digits
@@ -44,8 +44,8 @@ def parse(argv):
                                        'SavedModel directory')
     parser.add_argument('--preset', help='describes a checkpoint that has no meta.json')
     parser.add_argument('--n_classes', type=int,
-                        help='classes of a conditional .pb, .onnx or SavedModel exported '
-                             'without a signature (default 10)')
+                        help='classes of a conditional .pb / .onnx exported without a '
+                             'signature (default 10)')
     parser.add_argument('--n', type=int, default=10000, help='images to generate')
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
     parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '

@@ -7,6 +7,7 @@ that is not a split name), the sorted class names are the labels: ``root/<class>
 ``root/train/<class>/*.png`` and transfer_gan.py's ``LSUN_10/<class>/train/*.png`` all work.
 ``write`` makes such a folder of PNGs (generated samples, for any scorer that reads folders)."""
 import os
+import re
 
 import numpy as np
 from PIL import Image
@@ -15,6 +16,7 @@ from datasets.base import DataError, Source, fit
 from tflib import files, images
 
 EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
+WRITTEN = re.compile(r'^\d{6,}\.png$')  # write's file names
 SPLIT_NAMES = ('train', 'val', 'valid', 'test')
 
 
@@ -72,17 +74,20 @@ def load(path, image_size, channels, split):
 
 
 def writable(path):
-    """Refuse a ``write`` destination that holds anything but a folder of PNGs (an earlier
-    ``write``, which is replaced)."""
-    if not os.path.exists(path):
+    """Refuse a ``write`` destination that is not new, empty or an earlier ``write`` (numbered
+    PNGs, in numbered class folders or not), which is replaced: a run's ``samples/`` grids or
+    a dataset is never taken for one."""
+    if not os.path.lexists(path):
         return
     if not os.path.isdir(path):
         raise DataError('{}: exists and is not a folder'.format(path))
-    for root, _, names in os.walk(path):
-        others = [n for n in names if not n.lower().endswith('.png')]
-        if others:
-            raise DataError('{}: holds other files than PNGs ({}); give a new or empty '
-                            'folder'.format(path, os.path.join(root, others[0])))
+    for root, folders, names in os.walk(path):
+        top = root == path  # class folders sit at the top, PNGs anywhere
+        strangers = [os.path.join(root, n) for n in names if not WRITTEN.match(n)] + [
+            os.path.join(root, f) for f in folders if not (top and f.isdigit())]
+        if strangers:
+            raise DataError('{}: not a folder of samples written by --save_images ({}); give a '
+                            'new or empty folder'.format(path, strangers[0]))
 
 
 def write(path, pixels, labels=None, n_classes=None):

@@ -1,9 +1,10 @@
-"""README.md and docs/*.md: every file, link and flag they name exists, and every command is run
-by a test or benchmark, or says what this machine lacks to run it.
+"""README.md and docs/*.md: every file, link, preset and flag they name exists, and every
+command is run by a test or benchmark, or says what this machine lacks to run it.
 
-A ```bash block is preceded by ``<!-- run by: FILE, ... -->`` (tests or benchmarks whose text
-holds each flag of its commands) or ``<!-- needs: WHAT -->``; a command quoted inline in the
-prose must also stand in some block, whose marker covers it.
+A fenced block is preceded by ``<!-- run by: FILE, ... -->`` (tests or benchmarks whose text
+holds the program and each flag of a shell block's commands, or the page's path for a Python
+block, which they run) or ``<!-- needs: WHAT -->``; a command quoted inline in the prose must
+also stand in some block, whose marker covers it.
 """
 import functools
 import glob
@@ -19,13 +20,17 @@ from zoo import settings
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = ['README.md'] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(
     os.path.join(ROOT, 'docs', '*.md')))
+README_LIMIT = 12000  # bytes: a page a newcomer reads in five minutes
 MARKER = re.compile(r'<!-- (run by|needs): (.+?) -->$')
 FLAG = re.compile(r'--[A-Za-z][\w-]*')
-REPO_DIRS = sorted(d for d in os.listdir(ROOT) if os.path.isdir(os.path.join(ROOT, d)) and
-                   d not in ('__pycache__', '.git', 'output'))
+SHELL = ('bash', 'sh', 'shell')
+RUNNERS = re.compile(r'^(test/test_\w+\.py|bench/\w+\.py|\.ci/run)$')
+REPO_DIRS = ('.ci', 'bench', 'configs', 'data', 'datasets', 'docs', 'models', 'test', 'tflib',
+             'tools', 'zoo')
 # Programs of other projects: their flags are theirs; the files they are given must exist.
 EXTERNAL = ('pip', 'horovodrun', 'tensorflow_model_server', 'saved_model_cli', 'atc',
             'tensorboard')
+COMMAND = re.compile(r'(python3?|bash|{}) '.format('|'.join(EXTERNAL)))
 
 
 def read(doc):
@@ -33,18 +38,36 @@ def read(doc):
         return f.read()
 
 
-def blocks(doc):
-    """(line number, marker kind, marker text, [commands]) of each ```bash block."""
+def fences(doc):
+    """(line number, language, marker kind, marker text, body lines) of each fenced block that
+    names a language."""
     lines = read(doc).splitlines()
-    found = []
-    for i, line in enumerate(lines):
-        if line.strip() != '```bash':
-            continue
-        end = lines.index('```', i + 1)
-        marker = MARKER.match(lines[i - 1].strip()) if i else None
-        found.append((i + 1, marker.group(1) if marker else None,
-                      marker.group(2) if marker else None, commands(lines[i + 1:end])))
+    found, i = [], 0
+    while i < len(lines):
+        if lines[i].startswith('```'):
+            end = lines.index('```', i + 1)
+            marker = MARKER.match(lines[i - 1].strip()) if i else None
+            if lines[i][3:].strip():
+                found.append((i + 1, lines[i][3:].strip(), marker.group(1) if marker else None,
+                              marker.group(2) if marker else None, lines[i + 1:end]))
+            i = end
+        i += 1
     return found
+
+
+def blocks(doc):
+    """(line number, marker kind, marker text, [commands]) of each shell block."""
+    return [(line, kind, text, commands(body))
+            for line, language, kind, text, body in fences(doc) if language in SHELL]
+
+
+def python_blocks(doc):
+    """The source of each Python block of ``doc`` (a path from the repository root)."""
+    return ['\n'.join(body) for _, language, _, _, body in fences(doc) if language == 'python']
+
+
+def prose(doc):
+    return re.sub(r'```.*?```', '', read(doc), flags=re.S)
 
 
 def commands(lines):
@@ -54,10 +77,13 @@ def commands(lines):
             if shlex.split(line, comments=True)]
 
 
+def spans(doc):
+    """The inline code of the prose, whitespace made single spaces."""
+    return [' '.join(span.split()) for span in re.findall(r'`([^`]+)`', prose(doc))]
+
+
 def inline_commands(doc):
-    text = re.sub(r'```.*?```', '', read(doc), flags=re.S)
-    spans = (' '.join(span.split()) for span in re.findall(r'`([^`]+)`', text))
-    return [span for span in spans if re.match(r'(python3?|bash|horovodrun) ', span)]
+    return [span for span in spans(doc) if COMMAND.match(span)]
 
 
 def program(words):
@@ -121,22 +147,33 @@ def every_command():
                 yield doc, line, words
 
 
-def test_every_bash_block_is_run_by_a_test_or_says_what_it_needs():
+def test_the_readme_is_short():
+    assert os.path.getsize(os.path.join(ROOT, 'README.md')) < README_LIMIT
+
+
+def test_every_block_is_run_by_a_test_or_says_what_it_needs():
     problems = []
     for doc in DOCS:
-        for line, kind, text, words_list in blocks(doc):
+        for line, language, kind, text, body in fences(doc):
             where = '{}:{}'.format(doc, line)
             if kind is None:
                 problems.append('{}: no <!-- run by: ... --> or <!-- needs: ... --> above the '
                                 'block'.format(where))
             elif kind == 'run by':
                 runners = [name.strip() for name in text.split(',')]
-                missing = [r for r in runners if not os.path.isfile(os.path.join(ROOT, r))]
-                if missing:
-                    problems.append('{}: no such file {}'.format(where, missing[0]))
+                wrong = [r for r in runners if not RUNNERS.match(r) or
+                         not os.path.isfile(os.path.join(ROOT, r))]
+                if wrong:
+                    problems.append('{}: {} is not a test, a benchmark or .ci/run'.format(
+                        where, wrong[0]))
                     continue
                 runner_text = ''.join(read(r) for r in runners)
-                for words in words_list:
+                if language == 'python':
+                    if not mentions(runner_text, doc):
+                        problems.append('{}: {} do not run this page\'s Python'.format(
+                            where, text))
+                    continue
+                for words in commands(body):
                     name, rest = program(words)
                     wanted = [os.path.basename(name)] + sorted(flags_of(rest))
                     absent = [w for w in wanted if not mentions(runner_text, w)]
@@ -154,10 +191,13 @@ def test_inline_commands_stand_in_a_block():
     assert not problems, 'inline commands in no ```bash block:\n' + '\n'.join(problems)
 
 
-def test_every_program_and_flag_exists():
+def test_every_program_preset_and_flag_exists():
     problems = []
     for doc, line, words in every_command():
         name, rest = program(words)
+        presets = [rest[i + 1] for i, w in enumerate(rest[:-1]) if w == '--preset']
+        problems += ['{}:{}: no preset {}'.format(doc, line, p) for p in presets
+                     if p not in configs.names() and p != 'NAME']
         if name in EXTERNAL or name == 'pytest':
             paths = [w for w in rest if w.endswith('.txt') or w.startswith('test/')]
             problems += ['{}:{}: no such file {}'.format(doc, line, p) for p in paths
@@ -173,21 +213,27 @@ def test_every_program_and_flag_exists():
     assert not problems, '\n'.join(problems)
 
 
+PROGRAMS = ('gan_train.py', 'gan_eval.py', 'freeze_graph.py', 'modelarts_entry_acc.py',
+            'test/train_full_1p.sh', 'test/train_full_8p.sh', 'test/train_performance_1p.sh',
+            'tools/digit_classifier.py') + tuple(sorted(
+                os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'bench', '*.py'))
+                if os.path.basename(p) != 'machine.py'))
+
+
 def test_flags_named_in_the_prose_exist():
-    known = set(setting_flags())
-    for path in ('gan_eval.py', 'freeze_graph.py', 'test/train_full_1p.sh'):
-        known |= help_flags(path)
-    for path in sorted(glob.glob(os.path.join(ROOT, 'bench', '*.py'))):
-        known |= help_flags(os.path.relpath(path, ROOT))
-    known |= help_flags('tools/digit_classifier.py') | help_flags('modelarts_entry_acc.py')
+    """A flag quoted after a program's name (`gan_train.py --distributed hccl`) must be that
+    program's; one quoted alone, some program's."""
+    known = frozenset().union(*(help_flags(path) for path in PROGRAMS))
     problems = []
     for doc in DOCS:
-        text = re.sub(r'```.*?```', '', read(doc), flags=re.S)
-        for span in re.findall(r'`([^`]+)`', text):
-            if re.match(r'(python3?|bash|{}) '.format('|'.join(EXTERNAL)), span):
+        for span in spans(doc):
+            if COMMAND.match(span):
                 continue  # commands: checked with their program, or another project's
-            problems += ['{}: {}'.format(doc, flag) for flag in FLAG.findall(span)
-                         if flag not in known]
+            first = span.split()[0]
+            named = [p for p in PROGRAMS if p == first or os.path.basename(p) == first]
+            takes = help_flags(named[0]) if named else known
+            problems += ['{}: `{}`: {}'.format(doc, span, flag) for flag in FLAG.findall(span)
+                         if flag not in takes]
     assert not problems, 'flags no program takes:\n' + '\n'.join(sorted(set(problems)))
 
 
@@ -206,8 +252,7 @@ def test_files_and_links_exist():
                 problems.append('{}: link to {}: no such file'.format(doc, target))
             elif anchor and anchor not in anchors(full):
                 problems.append('{}: link to {}: no such heading'.format(doc, target))
-        prose = re.sub(r'```.*?```', '', text, flags=re.S)
-        for span in re.findall(r'`([^`\s]+)`', prose):
+        for span in re.findall(r'`([^`\s]+)`', prose(doc)):
             if repo_path(span) and not glob.glob(os.path.join(ROOT, span.rstrip('/'))):
                 problems.append('{}: `{}`: no such file'.format(doc, span))
     assert not problems, '\n'.join(problems)
@@ -227,7 +272,14 @@ def repo_path(span):
 
 
 def anchors(path):
-    """GitHub's heading anchors of a Markdown file."""
-    with open(path) as f:
-        headings = [l.lstrip('#').strip() for l in f if l.startswith('#')]
+    """GitHub's heading anchors of a Markdown file (outside its fenced blocks)."""
+    headings = [l.lstrip('#').strip() for l in prose(os.path.relpath(path, ROOT)).splitlines()
+                if l.startswith('#')]
     return {re.sub(r'[^\w\- ]', '', h.lower()).replace(' ', '-') for h in headings}
+
+
+def test_the_layout_page_python_runs():
+    """docs/layout.md's example builds the flagship's 64x64 AC-GAN networks as written."""
+    source = python_blocks('docs/layout.md')[0] + '\nassert images.shape.as_list() == ' \
+                                                  '[100, 64, 64, 3]\n'
+    subprocess.run([sys.executable, '-c', source], cwd=ROOT, check=True)

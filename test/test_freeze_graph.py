@@ -12,9 +12,11 @@ import pytest
 import freeze_graph
 import gan_train
 from conftest import new_session
+from test_docs import python_blocks
 from models import transfer_gan
 from tflib import params
 from tflib.compat import IS_TF2, tf
+from zoo import export
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1', '--ITERS', '2',
         '--LOG_STEP', '1', '--device', 'cpu']
@@ -127,7 +129,7 @@ EAGER_LOAD = textwrap.dedent('''
 
 
 def test_saved_model_export(run_dir, tmp_path, capsys):
-    saved = tmp_path / 'serving' / 'G' / '1'  # TensorFlow Serving's base path / version
+    saved = tmp_path / 'output' / 'serving' / 'quickstart' / '1'  # docs/export.md's path
     assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
                               '--saved_model', str(saved)]) == 0
     assert '{} max |difference| from the checkpoint'.format(saved) in capsys.readouterr().out
@@ -144,18 +146,49 @@ def test_saved_model_export(run_dir, tmp_path, capsys):
         eager = np.load(str(tmp_path / 'out.npz'))
         np.testing.assert_allclose(eager['images'], expected, atol=1e-4)
         assert {k: int(eager[k]) for k in facts} == facts
-    # An earlier SavedModel is replaced; any other directory is refused, untouched.
-    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
-                              '--saved_model', str(saved)]) == 0
-    assert sorted(os.listdir(str(saved.parent))) == ['1']
+        # docs/export.md's example, as written, beside its output/ folder.
+        snippet = python_blocks('docs/export.md')[0] + '\nprint(images.shape)'
+        out = subprocess.run([sys.executable, '-c', snippet], cwd=str(tmp_path),
+                             stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        assert out.stdout.strip() == '(16, 32, 32, 1)'
+    # saved_model_cli, which comes with TensorFlow, lists both signatures.
+    shown = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'saved_model_cli'),
+                            'show', '--dir', str(saved), '--all'], stdout=subprocess.PIPE,
+                           universal_newlines=True, check=True).stdout
+    assert "signature_def['serving_default']" in shown and "outputs['images']" in shown
+    assert "signature_def['signature']" in shown and "outputs['n_classes']" in shown
+
+
+
+def test_saved_model_replaces_only_its_own_kind(run_dir, tmp_path, capsys, monkeypatch):
+    saved = tmp_path / 'G'
+    flags = ['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'), '--saved_model',
+             str(saved)]
+    assert freeze_graph.main(flags) == 0
+    assert freeze_graph.main(flags) == 0  # an earlier SavedModel is replaced
+    assert sorted(os.listdir(str(tmp_path))) == ['G', 'G.pb']
+    # One that fails its check replaces nothing.
+    before = (saved / 'saved_model.pb').read_bytes()
+    monkeypatch.setattr(export, 'TOLERANCE', -1.)
+    capsys.readouterr()
+    assert freeze_graph.main(flags) == 2
+    assert 'does not reproduce the checkpoint' in capsys.readouterr().err
+    assert (saved / 'saved_model.pb').read_bytes() == before
+    assert sorted(os.listdir(str(tmp_path))) == ['G', 'G.pb']
+    monkeypatch.undo()
+    # Anyone's files beside a SavedModel (TensorFlow Serving's assets.extra), or any other
+    # directory, are refused, untouched.
+    (saved / 'assets.extra').mkdir()
     other = tmp_path / 'notes'
     other.mkdir()
     (other / 'notes.txt').write_text('mine')
-    capsys.readouterr()
-    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
-                              '--saved_model', str(other)]) == 2
-    assert 'notes: exists and is not a SavedModel' in capsys.readouterr().err
+    for directory, holds in ((saved, 'assets.extra'), (other, 'notes.txt')):
+        flags[-1] = str(directory)
+        assert freeze_graph.main(flags) == 2
+        assert '{}: not a SavedModel written by freeze_graph.py (it holds {})'.format(
+            directory, holds) in capsys.readouterr().err
     assert os.listdir(str(other)) == ['notes.txt']
+    assert sorted(os.listdir(str(saved))) == ['assets.extra', 'saved_model.pb', 'variables']
 
 
 def test_a_bare_checkpoint_is_described_by_a_preset(run_dir, tmp_path, capsys):

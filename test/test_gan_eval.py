@@ -140,30 +140,45 @@ def test_save_images_writes_a_folder_that_reads_back(run_dir, tmp_path, capsys):
     source, labels, order = read_back(folder, saved)
     assert source.n_classes == 10 and source.class_names == [str(c) for c in range(10)]
     np.testing.assert_array_equal(labels, saved['labels'][order])
-    # Again: the earlier folder of PNGs is replaced; a folder with anything else is refused.
+    # Again: the earlier folder of samples is replaced. Any other folder is refused, untouched,
+    # a folder of other PNGs (a run's sample grids) too.
     assert gan_eval.main(flags) == 0
     assert len(datasets.get('folder')(str(folder), 32, 1, 'train')) == 30
-    (folder / 'notes.txt').write_text('mine')
-    capsys.readouterr()
-    assert gan_eval.main(flags) == 2
-    assert 'holds other files than PNGs' in capsys.readouterr().err
-    assert (folder / 'notes.txt').read_text() == 'mine'
+    grids = tmp_path / 'grids'
+    grids.mkdir()
+    (grids / 'samples_000002.png').write_bytes(images.encode_png(saved['images'][0]))
+    (folder / '3' / 'notes.txt').write_text('mine')
+    for other, stranger in ((folder, folder / '3' / 'notes.txt'),
+                            (grids, grids / 'samples_000002.png')):
+        capsys.readouterr()
+        assert gan_eval.main(flags[:-1] + [str(other)]) == 2
+        assert '{}: not a folder of samples written by --save_images ({})'.format(
+            other, stranger) in capsys.readouterr().err
+    assert (folder / '3' / 'notes.txt').read_text() == 'mine'
+    assert os.listdir(str(grids)) == ['samples_000002.png']
 
 
 def test_save_images_unconditional(tmp_path, capsys):
     out = tmp_path / 'run'
     assert gan_train.main(TINY + ['--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
                                   '--output_path', str(out)]) == 0
+    saved_model = out / 'serving' / '1'
     assert freeze_graph.main(['--ckpt', str(out), '--output', str(out / 'G.pb'),
-                              '--saved_model', str(out / 'saved_model')]) == 0
-    assert gan_eval.main(['--ckpt', str(out / 'saved_model'), '--n', '12', '--save_images',
+                              '--saved_model', str(saved_model)]) == 0
+    assert gan_eval.main(['--ckpt', str(saved_model), '--n', '12', '--save_images',
                           str(tmp_path / 'samples')]) == 0
     assert 'unconditional' in capsys.readouterr().out
-    saved = np.load(str(out / 'images.npz'))  # beside the SavedModel, not inside it
+    saved = np.load(str(out / 'serving' / 'images.npz'))  # beside the SavedModel, not in it
     assert 'labels' not in saved
     source, _, _ = read_back(tmp_path / 'samples', saved)
     assert source.n_classes is None
     assert sorted(os.listdir(str(tmp_path / 'samples')))[:2] == ['000000.png', '000001.png']
+    # The serving base path, or the SavedModel's file, get a pointer to the directory.
+    for wrong, hint in ((out / 'serving', 'such as {}'.format(saved_model)),
+                        (saved_model / 'saved_model.pb', 'directory, {}'.format(saved_model))):
+        assert gan_eval.main(['--ckpt', str(wrong), '--n', '12']) == 2
+        err = capsys.readouterr().err
+        assert '{}: give '.format(wrong) in err and hint in err
 
 
 @pytest.fixture(scope='module')

@@ -281,11 +281,20 @@ def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_p
     images = export.run_frozen(graph_def, {'z': np.zeros((4, 8), np.float32)})
     assert images.shape == (4, 16, 16, 1)
 
-    # An earlier checkpoint, inside the 8x8 fade-in, freezes at its own resolution and alpha.
-    pb8 = str(tmp_path / 'G8.pb')
+    # An earlier checkpoint, inside the 8x8 fade-in, exports at its own resolution and alpha
+    # (the SavedModel keeps the step variable that alpha is computed from).
+    pb8, saved8 = str(tmp_path / 'G8.pb'), str(tmp_path / 'G8')
     prefix = str(run / 'checkpoints' / 'model.ckpt-3')
-    assert freeze_graph.main(['--ckpt', prefix, '--output', pb8]) == 0
-    assert '[8, 8, 1]' in capsys.readouterr().out
+    assert freeze_graph.main(['--ckpt', prefix, '--output', pb8, '--saved_model', saved8]) == 0
+    out = capsys.readouterr().out
+    assert '[8, 8, 1]' in out and '{} max |difference|'.format(saved8) in out
+    graph_def8 = tf.GraphDef()
+    with open(pb8, 'rb') as f:
+        graph_def8.ParseFromString(f.read())
+    z = np.random.RandomState(0).randn(4, 8).astype(np.float32)
+    images, signature = export.run_saved_model(saved8, {'z': z})
+    assert signature.image_size == 8 and not signature.conditional
+    np.testing.assert_allclose(images, export.run_frozen(graph_def8, {'z': z}), atol=1e-5)
 
 
 def test_epochs_need_one_minibatch(tmp_path, capsys):

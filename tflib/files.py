@@ -11,6 +11,11 @@ def _umask():
     return mask
 
 
+def _named(error, path):
+    """An OSError that names ``path`` (and says what happened when it has no errno)."""
+    return OSError(error.errno, error.strerror or str(error), path)
+
+
 def write_atomic(path, write):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``;
     ``path`` is untouched when that fails (an OSError naming it: a full disk, say)."""
@@ -18,7 +23,7 @@ def write_atomic(path, write):
     try:
         fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
     except OSError as error:
-        raise OSError(error.errno, error.strerror, path)
+        raise _named(error, path)
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
@@ -30,7 +35,7 @@ def write_atomic(path, write):
         if os.path.exists(tmp):
             os.remove(tmp)
         if isinstance(error, OSError):
-            raise OSError(error.errno, error.strerror, path)
+            raise _named(error, path)
         raise
 
 
@@ -46,16 +51,18 @@ def read_json(path):
 
 def write_dir_atomic(path, write):
     """Call ``write(tmp)`` on a new empty directory next to ``path``, then put it at ``path``
-    (replacing what was there only once the new one is complete); ``path`` is untouched when
-    ``write`` fails. Missing parent directories are made."""
-    path = os.path.abspath(path)
+    (the target of a symbolic link), replacing what was there only once the new one is
+    complete; ``path`` is untouched when ``write`` fails. Missing parent directories are made.
+    Between the two renames of a replacement the old directory sits beside, in
+    ``.NAME.old.*/replaced``, and stays there if the swap cannot be undone."""
+    path = os.path.realpath(path)
     parent = os.path.dirname(path)
     try:
         if not os.path.isdir(parent):
             os.makedirs(parent)
         tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.', dir=parent)
     except OSError as error:
-        raise OSError(error.errno, error.strerror, path)
+        raise _named(error, path)
     old = None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
@@ -70,8 +77,7 @@ def write_dir_atomic(path, write):
         if old is not None and not os.path.lexists(path):
             os.rename(os.path.join(old, 'replaced'), path)
         if isinstance(error, OSError):
-            raise OSError(error.errno, error.strerror, path)
+            raise _named(error, path)
         raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

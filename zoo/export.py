@@ -17,6 +17,7 @@ from zoo import generators
 
 TOLERANCE = 1e-4
 ONNX_OPSET = 13
+SAVED_MODEL_FILES = {'saved_model.pb', 'variables', 'assets'}  # what the Builder writes
 
 
 class ExportError(RuntimeError):
@@ -45,7 +46,9 @@ def freeze(ckpt, output, batch=None, bn_mode='batch', preset=None, flags=(), sav
         frozen = tf.graph_util.convert_variables_to_constants(
             session, graph.as_graph_def(), ['images', generators.SIGNATURE])
         if saved_model:
-            write_saved_model(session, inputs, images, signature, saved_model)
+            write_saved_model(session, inputs, images, signature, saved_model,
+                              lambda directory: check_saved_model(directory, saved_model,
+                                                                  signature, feed, expected))
     files.write_atomic(output, lambda f: f.write(frozen.SerializeToString()))
     return frozen, signature, feed, expected
 
@@ -59,18 +62,34 @@ def run_frozen(graph_def, feed):
 
 
 def writable_saved_model(path):
-    """Refuse a directory that is neither new, empty, nor a SavedModel (which is replaced)."""
-    if os.path.exists(path) and not (os.path.isdir(path) and (
-            not os.listdir(path) or generators.is_saved_model(path))):
-        raise ExportError('--saved_model {}: exists and is not a SavedModel; give a new '
-                          'directory'.format(path))
+    """Refuse a directory that is not new, empty or a SavedModel as this program writes it
+    (which is replaced): no one's files (TensorFlow Serving's assets.extra, say) are lost."""
+    if not os.path.lexists(path):
+        return
+    if not os.path.isdir(path):
+        raise ExportError('--saved_model {}: exists and is not a directory'.format(path))
+    contents = sorted(os.listdir(path))
+    others = [name for name in contents if name not in SAVED_MODEL_FILES]
+    if others or (contents and not generators.is_saved_model(path)):
+        raise ExportError('--saved_model {}: not a SavedModel written by freeze_graph.py (it '
+                          'holds {}); give a new directory'.format(path, (others or contents)[0]))
 
 
-def write_saved_model(session, inputs, images, signature, path):
+def check_saved_model(directory, path, signature, feed, expected):
+    """Fail unless the SavedModel in ``directory`` (to become ``path``) gives the checkpoint's
+    images and Signature."""
+    images, saved_signature = run_saved_model(directory, feed)
+    if saved_signature != signature:
+        raise ExportError('{}: carries {}, not {}'.format(path, saved_signature, signature))
+    check(path, images, expected)
+
+
+def write_saved_model(session, inputs, images, signature, path, verify):
     """The session's generator, variables included, as a SavedModel for TensorFlow Serving:
     tag ``serve``; signature ``serving_default`` (inputs ``z`` and ``label``?, output
     ``images``) and ``generators.FACTS_KEY``, which takes nothing and gives the Signature's
-    numbers by name. Written beside ``path``, then renamed into place."""
+    numbers by name. Written beside ``path`` and renamed into place once ``verify(directory)``
+    has passed, so a failed export replaces nothing."""
     info = tf.saved_model.utils.build_tensor_info
     facts = {name: tf.constant(value, name='signature_' + name) for name, value in
              zip(generators.FACTS, generators.signature_vector(signature))}
@@ -83,11 +102,16 @@ def write_saved_model(session, inputs, images, signature, path):
             {}, {k: info(v) for k, v in facts.items()}, predict)}
 
     def write(directory):
-        builder = tf.saved_model.Builder(directory)
-        builder.add_meta_graph_and_variables(
-            session, [tf.saved_model.tag_constants.SERVING], signature_def_map=signatures,
-            strip_default_attrs=True)
-        builder.save()
+        try:
+            builder = tf.saved_model.Builder(directory)
+            builder.add_meta_graph_and_variables(
+                session, [tf.saved_model.tag_constants.SERVING], signature_def_map=signatures,
+                strip_default_attrs=True)
+            builder.save()
+        except tf.errors.OpError as error:
+            raise ExportError('{}: cannot write the SavedModel ({})'.format(path,
+                                                                          error.message))
+        verify(directory)
     files.write_dir_atomic(path, write)
 
 
@@ -155,12 +179,6 @@ def export(ckpt, output, onnx=None, batch=None, bn_mode='batch', preset=None, fl
     check(output, run_frozen(graph_def, feed), expected)
     if onnx:
         check(onnx, to_onnx(graph_def, signature, feed, onnx), expected)
-    if saved_model:
-        images, saved_signature = run_saved_model(saved_model, feed)
-        if saved_signature != signature:
-            raise ExportError('{}: carries {}, not {}'.format(saved_model, saved_signature,
-                                                              signature))
-        check(saved_model, images, expected)
     if batch is None:
         print('(dynamic batch: pass --batch N for ATC)')
     for command in atc_commands(output, signature, batch):

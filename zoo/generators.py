@@ -148,26 +148,40 @@ def is_saved_model(path):
     return os.path.isfile(os.path.join(path, 'saved_model.pb'))
 
 
-def load_saved_model(session, path, n_classes=None):
+def not_a_saved_model_dir(path):
+    """What to give instead of ``path``, when it is a SavedModel's file or a TensorFlow
+    Serving base path (its versions inside), else None."""
+    if os.path.basename(path) == 'saved_model.pb':
+        return 'the SavedModel\'s directory, {}'.format(os.path.dirname(path) or '.')
+    if os.path.isdir(path) and not is_saved_model(path):
+        versions = sorted((d for d in os.listdir(path) if d.isdigit() and
+                           is_saved_model(os.path.join(path, d))), key=int)
+        if versions:
+            return 'one of its versions, such as {}'.format(os.path.join(path, versions[-1]))
+    return None
+
+
+def load_saved_model(session, path):
     """Load the SavedModel at ``path`` (tag ``serve``) into ``session``'s graph; returns the
     tensor names of its ``serving_default`` signature ({'z', 'label'?, 'images'}) and the
-    generator's Signature (from the ``FACTS_KEY`` signature, or its tensors' shapes)."""
-    meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
-                                            path)
+    generator's Signature (from its ``FACTS_KEY`` signature)."""
+    try:
+        meta_graph = tf.saved_model.loader.load(
+            session, [tf.saved_model.tag_constants.SERVING], path)
+    except (RuntimeError, tf.errors.OpError) as error:
+        raise ScorerError('{}: not a SavedModel with the tag serve ({})'.format(
+            path, getattr(error, 'message', error)))
     serving = meta_graph.signature_def.get(
         tf.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY)
-    if serving is None or 'z' not in serving.inputs or 'images' not in serving.outputs:
-        raise ScorerError('{}: no serving_default signature with input z and output images '
-                          '(freeze_graph.py --saved_model writes one)'.format(path))
+    facts = meta_graph.signature_def.get(FACTS_KEY)
+    if serving is None or 'z' not in serving.inputs or 'images' not in serving.outputs or \
+            facts is None or set(facts.outputs) != set(FACTS):
+        raise ScorerError('{}: not a generator SavedModel (no serving_default signature from z '
+                          'to images, or no signature {}: freeze_graph.py --saved_model writes '
+                          'both)'.format(path, FACTS_KEY))
     names = {key: info.name for key, info in serving.inputs.items()}
     names['images'] = serving.outputs['images'].name
-    facts = meta_graph.signature_def.get(FACTS_KEY)
-    if facts is not None and set(facts.outputs) == set(FACTS):
-        return names, from_vector(session.run([facts.outputs[k].name for k in FACTS]))
-    graph = session.graph
-    return names, unsigned(path, graph.get_tensor_by_name(names['z']).shape[1],
-                           'label' in names, graph.get_tensor_by_name(names['images']).shape,
-                           n_classes)
+    return names, from_vector(session.run([facts.outputs[k].name for k in FACTS]))
 
 
 class Sampler(object):
@@ -176,6 +190,9 @@ class Sampler(object):
     for files exported without one. ``close()`` frees its session."""
 
     def __init__(self, path, preset=None, flags=(), n_classes=None):
+        instead = not_a_saved_model_dir(path)
+        if instead:
+            raise ScorerError('{}: give {}'.format(path, instead))
         exported = path.endswith('.pb') or path.endswith('.onnx') or is_saved_model(path)
         if exported and (preset or flags):
             raise ConfigError('{}: --preset and --KEY VALUE settings describe checkpoints, not '
@@ -196,7 +213,7 @@ class Sampler(object):
                     tf.import_graph_def(read_graph_def(path, 'generator graph'), name='')
                     self.signature = pb_signature(path, graph, n_classes)
                 elif is_saved_model(path):
-                    names, self.signature = load_saved_model(self.session, path, n_classes)
+                    names, self.signature = load_saved_model(self.session, path)
                 else:
                     model, cfg, phase, prefix = describe(path, preset, flags)
                     _, _, self.signature = generator_graph(model, cfg, phase)

@@ -3,52 +3,25 @@ machine's matmul peak, fused (one session call per iteration) and step by step s
 
     python bench/train_step.py --preset transfer_gan_cifar10 [--precision fp32,bf16] [--KEY VALUE]
     python bench/train_step.py --preset pgan_celeba [--at_step N]   # a phase: default the last
+    python bench/train_step.py --preset transfer_gan_cifar10 --profile  # where the time goes
 
 Real images are random (speed does not depend on them). FLOPs are counted from the graph: every
 matmul and convolution (forward, both backward passes and the gradient penalty's second order)
 that one fused iteration runs, from their static shapes; elementwise work is not counted, so
-the fraction is of the work the peak applies to.
+the fraction is of the work the peak applies to. ``--profile`` traces one more fused iteration
+(TF's step stats) and prints its op time by kind and its top ops.
 """
 import argparse
+import collections
 
 import numpy as np
 
 import machine
 import datasets
-from tflib import device
+from tflib import device, precision
+from tflib.flops import graph_flops
 from tflib.compat import tf
 from zoo import settings as zoo_settings
-
-
-def op_flops(op):
-    """Multiply-adds x 2 of one dense op from its static shapes (0 for other ops)."""
-    if op.type == 'MatMul':
-        a = op.inputs[0].shape.as_list()
-        inner = a[0] if op.get_attr('transpose_a') else a[1]
-        return 2 * int(np.prod(op.outputs[0].shape.as_list())) * inner
-    if op.type in ('Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'):
-        # The forward output (or its gradient) times the filter's receptive field.
-        out = op.outputs[0] if op.type == 'Conv2D' else op.inputs[2]
-        if op.type == 'Conv2DBackpropFilter':
-            kh, kw, c_in, _ = op.outputs[0].shape.as_list()
-        else:
-            kh, kw, c_in, _ = op.inputs[1].shape.as_list()
-        return 2 * int(np.prod(out.shape.as_list())) * kh * kw * c_in
-    return 0
-
-
-def graph_flops(target):
-    """FLOPs of the ops ``target`` runs: its transitive inputs and control inputs."""
-    seen, stack, total = set(), [target], 0
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        total += op_flops(op)
-        stack.extend(t.op for t in op.inputs)
-        stack.extend(op.control_inputs)
-    return total
 
 
 def settings(argv):
@@ -61,6 +34,10 @@ def settings(argv):
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--at_step', type=int,
                         help='time the phase of this step (PGAN; default: the last phase)')
+    parser.add_argument('--profile', action='store_true',
+                        help='also the op time of one traced iteration, by kind and top ops')
+    parser.add_argument('--top', type=int, default=15,
+                        help='op types (and single ops) the profile lists')
     args, rest = parser.parse_known_args(argv)
     req = zoo_settings.request(['--preset', args.preset, '--device', 'cpu'] + rest)
     decided = {} if 'data_format' in req.flags else {'data_format': 'NHWC'}
@@ -107,6 +84,71 @@ def time_modes(session, gan, n_critic, args):
     return {k: machine.median(v) for k, v in times.items()}, losses
 
 
+KINDS = ('conv/matmul forward', 'conv/matmul backprop', 'gradient penalty, second order',
+         'normalisation', 'elementwise', 'optimizer update', 'data and copies')
+DENSE = ('MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMulV2')
+COPIES = ('IteratorGetNext', 'Identity', 'Transpose', 'Reshape', 'Cast', 'ConcatV2', 'Slice',
+          'StridedSlice', 'Pack', 'Unpack', 'Split', 'SplitV', 'Tile', 'Squeeze', 'ExpandDims',
+          '_Send', '_Recv', 'Const', 'Shape', 'Fill', 'ZerosLike', 'OnesLike', 'GatherV2',
+          'StridedSliceGrad', 'Snapshot', 'NoOp', '_Retval', '_Arg', 'BroadcastTo')
+
+
+def kind_of(name, op_type):
+    """Which of KINDS a traced node belongs to, from its type and its name scopes: ops under
+    two gradient scopes differentiate the penalty's gradient (the second order); fused
+    convolutions (_FusedConv2D, oneDNN's) count as convolutions; (fused) BatchNorm, and
+    tf.nn.moments and batch_normalization (conditional BatchNorm, LayerNorm) and their
+    gradients as normalisation."""
+    scopes = name.split('/')
+    if sum(s.startswith('gradients') for s in scopes) >= 2:
+        return KINDS[2]
+    if op_type in DENSE or 'Conv2D' in op_type or 'MatMul' in op_type:
+        return KINDS[1] if any(s.startswith('gradients') for s in scopes) else KINDS[0]
+    if 'BatchNorm' in op_type or any(s.startswith(('moments', 'batchnorm')) for s in scopes):
+        return KINDS[3]
+    if op_type.startswith(('Apply', 'ResourceApply', 'Assign')):
+        return KINDS[5]
+    if op_type in COPIES:
+        return KINDS[6]
+    return KINDS[4]
+
+
+def profile(session, gan, top):
+    """Op time of one traced fused iteration, by kind, and the ``top`` op types and single
+    ops; op times add up over the threads that run them in parallel, so shares are of the
+    summed op time."""
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    wall = machine.timed(lambda: session.run(gan.train_op, options=options,
+                                             run_metadata=metadata))
+    by_kind, by_type, by_op = collections.Counter(), collections.Counter(), collections.Counter()
+    for stats in metadata.step_stats.dev_stats:
+        for node in stats.node_stats:
+            label = node.timeline_label
+            op_type = label.split(' = ', 1)[1].split('(')[0] if ' = ' in label else \
+                node.node_name
+            micros = node.all_end_rel_micros
+            kind = kind_of(node.node_name, op_type)
+            by_kind[kind] += micros
+            by_type[(op_type, kind)] += micros
+            by_op[(op_type, node.node_name)] += micros
+    total = sum(by_kind.values())
+    print('profile of one traced iteration: {:.2f} s wall, {:.2f} s of op time'.format(
+        wall, total / 1e6))
+    for kind in KINDS:
+        print('  {:<32} {:8.3f} s {:6.1%}'.format(kind, by_kind[kind] / 1e6,
+                                                  by_kind[kind] / total))
+    print('top op types:')
+    for (op_type, kind), micros in by_type.most_common(top):
+        print('  {:6.1%} {:8.3f} s  {:<40} {}'.format(micros / total, micros / 1e6, op_type,
+                                                      kind))
+    print('top ops:')
+    for (op_type, name), micros in by_op.most_common(top):
+        print('  {:6.1%} {:8.3f} s  {:<24} {}'.format(micros / total, micros / 1e6, op_type,
+                                                      name))
+    return {kind: by_kind[kind] / total for kind in KINDS}
+
+
 def main(argv=None):
     args, model, model_cfg, phase, seed = settings(argv)
     graph, gan, init = build(model, model_cfg, phase, seed)
@@ -116,21 +158,31 @@ def main(argv=None):
     print('{} ({}): {:.1f} GFLOP per generator iteration ({} critic steps), matmul peak '
           '{:.1f} GFLOP/s'.format(args.preset, model_cfg['data_format'], flops / 1e9, n_critic,
                                   peak))
+    probe = None
+    if device.bf16_rewrite_available():
+        probe = precision.probe(gan.train_op, args.threads)
+        print('mixed precision probe ({} products, {:.1f} GFLOP): fp32 {:.1f} ms, bf16 {:.1f} '
+              'ms: bf16 {:.2f}x; --mixed_precision auto would train in {}'.format(
+                  probe.ops, probe.gflop, probe.fp32 * 1e3, probe.bf16 * 1e3,
+                  probe.fp32 / probe.bf16, 'bf16' if precision.bf16_pays(probe) else 'fp32'))
     results = {}
-    for precision in args.precision.split(','):
+    for mode in args.precision.split(','):
         config = device.session_config('cpu', threads=args.threads,
-                                       mixed_precision=precision == 'bf16')
+                                       mixed_precision=mode == 'bf16')
         with tf.Session(graph=graph, config=config) as session:
             session.run(init)
             seconds, losses = time_modes(session, gan, n_critic, args)
+            if args.profile:
+                print('{}:'.format(mode))
+                profile(session, gan, args.top)
         finite = all(np.isfinite(v) for v in losses.values())
         print('{}: fused {:.3f} s/iter, step by step {:.3f} s/iter ({:.1f}% of the fp32 peak); '
               'losses finite: {} ({})'.format(
-                  precision, seconds['fused'], seconds['loop'],
+                  mode, seconds['fused'], seconds['loop'],
                   100. * flops / seconds['fused'] / 1e9 / peak, finite,
                   ', '.join('{} {:.3g}'.format(k, v) for k, v in sorted(losses.items()))),
               flush=True)
-        results[precision] = seconds
+        results[mode] = seconds
     first = results[args.precision.split(',')[0]]
     pairs = dict(preset=args.preset, sec_per_iter=first['fused'],
                  gflops=flops / first['fused'] / 1e9, peak_gflops=peak,
@@ -140,6 +192,8 @@ def main(argv=None):
     if 'bf16' in results and 'fp32' in results:
         pairs.update(bf16_sec_per_iter=results['bf16']['fused'],
                      bf16_speedup=results['fp32']['fused'] / results['bf16']['fused'])
+    if probe is not None:
+        pairs.update(probe_bf16_speedup=probe.fp32 / probe.bf16)
     machine.result(**pairs)
 
 

@@ -14,8 +14,10 @@ import json
 import re
 
 from tflib.compat import IS_TF2, tf
+from tflib.config import FALSE, TRUE
 
 DEVICES = ('auto', 'npu', 'gpu', 'cpu')
+MIXED_PRECISION = ('false', 'true', 'auto')  # auto: on a CPU, bf16 where a probe finds it faster
 # The values Ascend's adapter accepts (tf_adapter/util/npu_attrs.cc, SetNpuOptimizerAttr).
 PRECISION_MODES = ('allow_mix_precision', 'allow_fp32_to_fp16', 'force_fp16', 'force_fp32',
                    'must_keep_origin_dtype', 'cube_fp16in_fp32out', 'allow_mix_precision_fp16',
@@ -66,6 +68,23 @@ def require(device):
             tf.__version__))
 
 
+def mixed_precision_mode(value):
+    """The --mixed_precision setting as one of MIXED_PRECISION (true/false in any of the usual
+    spellings)."""
+    text = str(value).lower()
+    mode = 'true' if text in TRUE else 'false' if text in FALSE else text
+    if mode not in MIXED_PRECISION:
+        raise DeviceError('--mixed_precision must be one of {}, got {!r}'.format(
+            ', '.join(MIXED_PRECISION), value))
+    return mode
+
+
+def bf16_rewrite_available():
+    """Whether this TensorFlow has oneDNN's bfloat16 graph rewrite (TF 2.x; not TF 1.15)."""
+    return 'auto_mixed_precision_onednn_bfloat16' in \
+        tf.ConfigProto().graph_options.rewrite_options.DESCRIPTOR.fields_by_name
+
+
 def data_format(device):
     """NCHW where the original ran (NPU, GPU); NHWC on CPU, where TF 1.15 has no NCHW convs."""
     return 'NHWC' if device == 'cpu' else 'NCHW'
@@ -104,7 +123,7 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
         config.intra_op_parallelism_threads = threads
         config.inter_op_parallelism_threads = min(threads, 2) if threads else 0
         if mixed_precision:
-            if 'auto_mixed_precision_onednn_bfloat16' not in rewrites.DESCRIPTOR.fields_by_name:
+            if not bf16_rewrite_available():
                 raise DeviceError('--mixed_precision on CPU needs oneDNN\'s bfloat16 rewrite, '
                                   'which TensorFlow {} lacks'.format(tf.__version__))
             rewrites.auto_mixed_precision_onednn_bfloat16 = rewrites.ON

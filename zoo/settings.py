@@ -31,7 +31,8 @@ TRAIN_DEFAULTS = {
     'distributed': 'auto',            # auto | none | horovod | hccl (auto: from the launcher)
     'lr_scaling': 'none',             # data-parallel learning rates x: none | linear | sqrt
     'precision_mode': 'allow_mix_precision',  # NPU only
-    'mixed_precision': False,         # GPU: fp16 rewrite with loss scaling; CPU: oneDNN bfloat16
+    'mixed_precision': 'false',       # false | true | auto. GPU (true): fp16 rewrite with loss
+                                      # scaling; CPU: oneDNN bfloat16 (auto: where it is faster)
     'threads': 0,                     # CPU threads per op (0: all cores)
     'LOG_STEP': 100,                  # a log line every LOG_STEP generator steps
     'SAVE_SAMPLES_STEP': 1000,        # sample grid and loss curve
@@ -162,6 +163,7 @@ def resolve(req, dev, source, cluster, saved=None):
     checkpoint a run resumes, may keep a larger one), EPOCHS as ITERS and, with
     --iterations_per_loop K, the loop-aligned settings rounded up to multiples of K."""
     run = {k: req.values[k] for k in TRAIN_DEFAULTS}
+    run['mixed_precision'] = device.mixed_precision_mode(run['mixed_precision'])
     decided = classes_from_data(req, source.n_classes, source.path, saved)
     if 'data_format' not in req.explicit:
         decided['data_format'] = device.data_format(dev)

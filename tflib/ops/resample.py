@@ -1,8 +1,9 @@
 """The ResNet resampling helpers of gan_cifar_resnet.py / transfer_gan.py.
 
-Mean pooling is a reshape and a mean (the same function as the original's average of four
-strided slices), and upsampling is nearest-neighbour through depth_to_space: both have the
-second-order gradients the gradient penalty needs on every backend.
+Mean pooling is AvgPool (the same function as the original's average of four strided slices),
+and upsampling is nearest-neighbour through depth_to_space: both have the second-order
+gradients the gradient penalty needs on every backend (AvgPool's gradient is AvgPoolGrad, whose
+gradient is AvgPool again; all three are AI Core ops on Ascend).
 """
 from tflib import layout
 from tflib.compat import tf
@@ -10,12 +11,13 @@ from tflib.ops.conv2d import Conv2D
 
 
 def mean_pool(x):
-    """2x2 average pooling as a reshape and a mean: the original's four strided slices, whose
-    gradients (StridedSliceGrad) took half of a critic step's time on CPU."""
-    n, d1, d2, d3 = x.shape.as_list()
+    """2x2 average pooling. The original's four strided slices spent half of a critic step in
+    their gradients (StridedSliceGrad) on CPU; a reshape and a mean, 1.5x faster, still took
+    7% of the flagship's step in Mean and the Sum / Tile of its gradients; AvgPool is 1.07x
+    (TF 2.21) and 1.19x (TF 1.15) faster again per generator iteration."""
     if layout.data_format() == 'NCHW':
-        return tf.reduce_mean(tf.reshape(x, [-1, d1, d2 // 2, 2, d3 // 2, 2]), axis=[3, 5])
-    return tf.reduce_mean(tf.reshape(x, [-1, d1 // 2, 2, d2 // 2, 2, d3]), axis=[2, 4])
+        return tf.nn.avg_pool(x, [1, 1, 2, 2], [1, 1, 2, 2], 'VALID', data_format='NCHW')
+    return tf.nn.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID')
 
 
 def upsample(x):

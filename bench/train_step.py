@@ -86,11 +86,11 @@ def time_modes(session, gan, n_critic, args):
 
 KINDS = ('conv/matmul forward', 'conv/matmul backprop', 'gradient penalty, second order',
          'normalisation', 'elementwise', 'optimizer update', 'data and copies')
-DENSE = ('MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMulV2')
 COPIES = ('IteratorGetNext', 'Identity', 'Transpose', 'Reshape', 'Cast', 'ConcatV2', 'Slice',
           'StridedSlice', 'Pack', 'Unpack', 'Split', 'SplitV', 'Tile', 'Squeeze', 'ExpandDims',
           '_Send', '_Recv', 'Const', 'Shape', 'Fill', 'ZerosLike', 'OnesLike', 'GatherV2',
-          'StridedSliceGrad', 'Snapshot', 'NoOp', '_Retval', '_Arg', 'BroadcastTo')
+          'StridedSliceGrad', 'Snapshot', 'NoOp', '_Retval', '_Arg', 'BroadcastTo',
+          'VariableV2', 'ReadVariableOp', 'VarHandleOp', '_MklToTf')
 
 
 def kind_of(name, op_type):
@@ -102,7 +102,7 @@ def kind_of(name, op_type):
     scopes = name.split('/')
     if sum(s.startswith('gradients') for s in scopes) >= 2:
         return KINDS[2]
-    if op_type in DENSE or 'Conv2D' in op_type or 'MatMul' in op_type:
+    if 'Conv2D' in op_type or 'MatMul' in op_type:
         return KINDS[1] if any(s.startswith('gradients') for s in scopes) else KINDS[0]
     if 'BatchNorm' in op_type or any(s.startswith(('moments', 'batchnorm')) for s in scopes):
         return KINDS[3]
@@ -146,7 +146,6 @@ def profile(session, gan, top):
     for (op_type, name), micros in by_op.most_common(top):
         print('  {:6.1%} {:8.3f} s  {:<24} {}'.format(micros / total, micros / 1e6, op_type,
                                                       name))
-    return {kind: by_kind[kind] / total for kind in KINDS}
 
 
 def main(argv=None):
@@ -161,10 +160,9 @@ def main(argv=None):
     probe = None
     if device.bf16_rewrite_available():
         probe = precision.probe(gan.train_op, args.threads)
-        print('mixed precision probe ({} products, {:.1f} GFLOP): fp32 {:.1f} ms, bf16 {:.1f} '
-              'ms: bf16 {:.2f}x; --mixed_precision auto would train in {}'.format(
-                  probe.ops, probe.gflop, probe.fp32 * 1e3, probe.bf16 * 1e3,
-                  probe.fp32 / probe.bf16, 'bf16' if precision.bf16_pays(probe) else 'fp32'))
+        print('{}: bf16 {:.2f}x; --mixed_precision auto would train in {}'.format(
+            precision.summary(probe), probe.fp32 / probe.bf16,
+            'bf16' if precision.bf16_pays(probe) else 'fp32'))
     results = {}
     for mode in args.precision.split(','):
         config = device.session_config('cpu', threads=args.threads,

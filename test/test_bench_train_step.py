@@ -27,4 +27,4 @@ def test_profile_groups_the_step_by_kind():
     assert all(shares[k] > 0 for k in ('conv/matmul forward', 'conv/matmul backprop',
                                        'gradient penalty, second order', 'normalisation'))
     assert 'top op types:' in lines and 'top ops:' in lines
-    assert ('mixed precision probe (4 products' in out) == device.bf16_rewrite_available()
+    assert ('mixed precision probe, the 4 heaviest products' in out) == device.bf16_rewrite_available()

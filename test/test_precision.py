@@ -36,14 +36,16 @@ def test_probe_times_the_heaviest_products_of_the_graph():
     assert result.gflop == pytest.approx(2 * 2 * 8 * 16 * 16 * 32 * 9 * 4 / 1e9)
 
 
-def decide(monkeypatch, capsys, mode, dev='cpu', fp32=1., bf16=1., rewrite=True):
+def decide(monkeypatch, capsys, mode, dev='cpu', fp32=1., bf16=1., rewrite=True,
+           parallel=False):
     """training.mixed_precision's choice and log for a probe that measured fp32 and bf16."""
     probes = []
     monkeypatch.setattr(precision, 'probe', lambda step, threads: probes.append(step) or
                         precision.Probe(fp32, bf16, 4, 12.5))
     monkeypatch.setattr(device, 'bf16_rewrite_available', lambda: rewrite)
-    job = types.SimpleNamespace(dev=dev, settings=types.SimpleNamespace(run={
-        'mixed_precision': mode, 'threads': 0}))
+    job = types.SimpleNamespace(dev=dev, cluster=types.SimpleNamespace(parallel=parallel),
+                                settings=types.SimpleNamespace(run={
+                                    'mixed_precision': mode, 'threads': 0}))
     use = training.mixed_precision(job, types.SimpleNamespace(gan=types.SimpleNamespace(
         train_op='the step')))
     return use, capsys.readouterr().out, probes
@@ -74,5 +76,27 @@ def test_false_gpu_npu_and_tf115_are_not_probed(monkeypatch, capsys):
     use, out, probes = decide(monkeypatch, capsys, 'auto', dev='gpu')
     assert (use, probes) == (False, []) and 'decides on CPUs' in out
     assert decide(monkeypatch, capsys, 'true', dev='npu')[::2] == (False, [])  # precision_mode
+    use, out, probes = decide(monkeypatch, capsys, 'auto', dev='npu')
+    assert (use, probes) == (False, []) and '--precision_mode decides' in out
     use, out, probes = decide(monkeypatch, capsys, 'auto', rewrite=False)
     assert (use, probes) == (False, []) and 'has no oneDNN bfloat16 rewrite: fp32' in out
+
+
+def test_data_parallel_ranks_do_not_time_apart(monkeypatch, capsys):
+    """Ranks probing at once on shared cores could choose different precisions."""
+    use, out, probes = decide(monkeypatch, capsys, 'auto', parallel=True, fp32=.2, bf16=.1)
+    assert (use, probes) == (False, []) and 'every rank must compute alike' in out
+    assert decide(monkeypatch, capsys, 'true', parallel=True)[::2] == (True, [])
+
+
+def test_the_flag_bare_early_and_checked(tmp_path, capsys):
+    """A bare --mixed_precision means true, as when it was a boolean; a bad value is refused
+    before any data is read."""
+    from zoo import settings
+    assert settings.request(['--mixed_precision']).values['mixed_precision'] == 'true'
+    assert settings.request(['--mixed_precision', 'auto', '--ITERS', '1']).values[
+        'mixed_precision'] == 'auto'
+    import gan_train
+    assert gan_train.main(['--mixed_precision', 'maybe', '--dataset', 'folder', '--data_path',
+                           str(tmp_path / 'no_such_folder')]) == 2
+    assert 'must be one of false, true, auto' in capsys.readouterr().err

@@ -65,7 +65,8 @@ def parse_flags(argv, defaults, aliases=None):
         if not has_value:
             next_is_value = i < len(argv) and not argv[i].startswith('--')
             if not next_is_value:
-                if not isinstance(default, bool):
+                switch = isinstance(default, bool) or str(default).lower() in FALSE + TRUE
+                if not switch:  # a bare flag means true for on/off settings (and auto ones)
                     raise ConfigError('--{} needs a value'.format(name))
                 text = 'true'
             else:

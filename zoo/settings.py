@@ -124,6 +124,7 @@ def request(argv):
     values.update(flags)
     if 'ITERS' in flags and 'EPOCHS' not in flags:
         values['EPOCHS'] = 0.  # an explicit --ITERS outranks a preset's epochs
+    values['mixed_precision'] = device.mixed_precision_mode(values['mixed_precision'])
     return Request(model, preset, values, frozenset(preset_values) | frozenset(flags),
                    frozenset(flags))
 
@@ -163,7 +164,6 @@ def resolve(req, dev, source, cluster, saved=None):
     checkpoint a run resumes, may keep a larger one), EPOCHS as ITERS and, with
     --iterations_per_loop K, the loop-aligned settings rounded up to multiples of K."""
     run = {k: req.values[k] for k in TRAIN_DEFAULTS}
-    run['mixed_precision'] = device.mixed_precision_mode(run['mixed_precision'])
     decided = classes_from_data(req, source.n_classes, source.path, saved)
     if 'data_format' not in req.explicit:
         decided['data_format'] = device.data_format(dev)

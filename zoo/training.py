@@ -287,8 +287,9 @@ def mixed_precision(job, built):
     mode = job.settings.run['mixed_precision']
     if job.dev != 'cpu' or mode == 'false':
         if mode == 'auto':
-            print('--mixed_precision auto decides on CPUs; on {} it means false'.format(
-                job.dev.upper()))
+            print('--mixed_precision auto decides on CPUs; {}'.format(
+                'on a GPU it means false' if job.dev == 'gpu' else
+                'on an NPU --precision_mode decides'))
         return mode == 'true' and job.dev == 'gpu'
     if not device.bf16_rewrite_available():
         if mode == 'true':
@@ -296,12 +297,14 @@ def mixed_precision(job, built):
         print('--mixed_precision auto: TensorFlow {} has no oneDNN bfloat16 rewrite: fp32'
               .format(tf.__version__))
         return False
+    if job.cluster.parallel:  # ranks timing at once on shared cores could choose apart
+        if mode == 'auto':
+            print('--mixed_precision auto: not in a data-parallel run, where every rank must '
+                  'compute alike: fp32 (pass true for bf16)')
+        return mode == 'true'
     result = precision.probe(built.gan.train_op, job.settings.run['threads'])
     use = mode == 'true' or precision.bf16_pays(result)
-    print('mixed precision probe, the {} heaviest products of a step ({:.1f} GFLOP): fp32 '
-          '{:.1f} ms, bf16 {:.1f} ms: training in {}'.format(
-              result.ops, result.gflop, result.fp32 * 1e3, result.bf16 * 1e3,
-              'bf16' if use else 'fp32'))
+    print('{}: training in {}'.format(precision.summary(result), 'bf16' if use else 'fp32'))
     if mode == 'true' and result.bf16 > result.fp32:
         print('warning: --mixed_precision true, but bf16 is {:.2f}x slower than fp32 on this '
               'CPU; --mixed_precision auto would train in fp32'.format(

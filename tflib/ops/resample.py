@@ -3,7 +3,7 @@
 Mean pooling is AvgPool (the same function as the original's average of four strided slices),
 and upsampling is nearest-neighbour through depth_to_space: both have the second-order
 gradients the gradient penalty needs on every backend (AvgPool's gradient is AvgPoolGrad, whose
-gradient is AvgPool again; all three are AI Core ops on Ascend).
+gradient is AvgPool again; both op types are AI Core ops on Ascend).
 """
 from tflib import layout
 from tflib.compat import tf

@@ -20,7 +20,7 @@ import pytest
 import configs
 import datasets.base
 from conftest import stand_in_npu_bridge
-from tflib import distributed
+from tflib import distributed, flops
 from tflib.compat import tf
 from zoo import generators, settings, training
 
@@ -62,16 +62,8 @@ def origin(op):
 
 
 def subgraph(targets):
-    """The ops a session.run of ``targets`` executes: their transitive data and control
-    inputs."""
-    seen, stack = set(), [t if isinstance(t, tf.Operation) else t.op for t in targets]
-    while stack:
-        op = stack.pop()
-        if op not in seen:
-            seen.add(op)
-            stack.extend(t.op for t in op.inputs)
-            stack.extend(op.control_inputs)
-    return seen
+    """The ops a session.run of ``targets`` executes."""
+    return flops.ops_run_by(*targets)
 
 
 def step_problems(targets, where):

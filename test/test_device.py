@@ -108,7 +108,7 @@ def test_gpu_and_cpu_session_configs():
     cpu = device.session_config('cpu', threads=2)
     assert cpu.intra_op_parallelism_threads == 2 and cpu.inter_op_parallelism_threads == 2
     rewrites = cpu.graph_options.rewrite_options
-    if 'auto_mixed_precision_onednn_bfloat16' in rewrites.DESCRIPTOR.fields_by_name:
+    if device.bf16_rewrite_available():
         bf16 = device.session_config('cpu', mixed_precision=True).graph_options.rewrite_options
         assert bf16.auto_mixed_precision_onednn_bfloat16 == bf16.ON
         assert rewrites.auto_mixed_precision_onednn_bfloat16 != rewrites.ON

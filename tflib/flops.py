@@ -2,6 +2,8 @@
 peak applies to (elementwise work is not counted)."""
 import numpy as np
 
+from tflib.compat import tf
+
 DENSE = ('MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter')
 
 
@@ -22,9 +24,10 @@ def op_flops(op):
     return 0
 
 
-def ops_run_by(target):
-    """The ops ``target`` runs: its transitive inputs and control inputs."""
-    seen, stack = set(), [target]
+def ops_run_by(*targets):
+    """The ops a session.run of ``targets`` (ops or tensors) executes: their transitive data
+    and control inputs."""
+    seen, stack = set(), [t if isinstance(t, tf.Operation) else t.op for t in targets]
     while stack:
         op = stack.pop()
         if op in seen:

@@ -18,7 +18,7 @@ PROGRAM = 'gan_train.py'
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    debug = any(a in ('--debug', '--debug=true', '--debug=True') for a in argv)
+    debug = settings.wants_debug(argv)
     if '--help' in argv or '-h' in argv:
         return cli.guarded(PROGRAM, lambda: print('{}\n{}'.format(
             __doc__, settings.help_text(argv))), training.USER_ERRORS, debug)

@@ -19,6 +19,22 @@ TINY = {
                         Z_DIM=6, NORMALIZATION_D=True),
 }
 
+TINY_FLAGS = {  # per model: flags that shrink its networks (the graph's op types stay)
+    'transfer_gan': ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4'],
+    'wgan': ['--ngf', '4', '--ndf', '4', '--batch_size', '4'],
+    'dcgan': ['--feature_size', '2', '--batch_size', '4'],
+    'cgan': ['--batch_size', '4'],
+    'pgan': ['--batch_size', '4', '--STABLE_IMAGES', '8', '--FADE_IMAGES', '8'],
+}
+
+
+def random_source(size, channels, n=64, n_classes=10, seed=0):
+    """n random uint8 images of ``size`` x ``size`` x ``channels`` with labels of n_classes."""
+    rng = np.random.RandomState(seed)
+    return datasets.base.ArraySource('random', rng.randint(0, 256, (n, size, size, channels),
+                                                           np.uint8),
+                                     rng.randint(0, n_classes, n), n_classes)
+
 
 @contextlib.contextmanager
 def new_session(seed=0, grappler=True):
@@ -237,3 +253,20 @@ def fake_npu_bridge(monkeypatch):
     stand_in_npu_bridge(monkeypatch, names)
     return types.SimpleNamespace(calls=calls, ScaledOptimizer=ScaledOptimizer,
                                  DistributedOptimizer=DistributedOptimizer)
+
+
+EMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'npu_emulator')
+
+
+@pytest.fixture
+def npu_emulator(monkeypatch):
+    """npu_bridge as test/npu_emulator emulates it on this CPU: importable (so ``--device npu``
+    and ``auto`` pick it), tf.Session taking NpuOptimizer configs, until the test ends."""
+    monkeypatch.syspath_prepend(EMULATOR)
+    for name in [m for m in sys.modules if m.split('.')[0] == 'npu_bridge']:
+        monkeypatch.delitem(sys.modules, name)
+    import npu_bridge
+    yield npu_bridge
+    npu_bridge._emulator.uninstall()
+    for name in [m for m in sys.modules if m.split('.')[0] == 'npu_bridge']:
+        del sys.modules[name]

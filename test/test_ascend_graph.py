@@ -5,9 +5,8 @@ npu_supported_ops.json; the rest stays in host TensorFlow, and a host op between
 splits a step into several device graphs. ATC, for a frozen .pb, needs a TF parser mapping of
 every op type. The lists, with their provenance, are test/data/ascend/ascend_tf_ops.json (from
 the CANN 8.1.RC1 toolkit and the Ascend adapter and parser sources). Graphs are built here in
-the NPU's layout (NCHW) with a stand-in of npu_bridge's loss-scale optimizer of the same
-structure (scaled loss, a finiteness flag, a tf.cond around the update) and its loop op, and
-judged by the op types TF 1.15 emits. What only a 910 can tell (dtype and format support,
+the NPU's layout (NCHW) with npu_bridge's loss-scale optimizer and loop op as
+test/npu_emulator emulates them, and judged by the op types TF 1.15 emits. What only a 910 can tell (dtype and format support,
 compile time, speed) is not checked.
 """
 import collections
@@ -17,10 +16,11 @@ import os
 import numpy as np
 import pytest
 
+import ascend_dtypes
 import configs
-import datasets.base
-from conftest import stand_in_npu_bridge
-from tflib import distributed, flops
+from conftest import TINY_FLAGS, random_source
+from tflib import device, distributed, flops, layout
+from tflib.ops import resample
 from tflib.compat import tf
 from zoo import generators, settings, training
 
@@ -33,14 +33,6 @@ ATC = set(OPS['tf_parser_mapping']) | set(OPS['ge_builtin_tf_ops'])
 # AI CPU kernels only: neither an AI Core kernel nor an op GE handles itself (shapes, control).
 AICPU_ONLY = set(OPS['aicpu_tf_ops']) - set(OPS['aicore_tf_ops']) - set(OPS['ge_builtin_tf_ops'])
 PROJECT = os.path.dirname(HERE)
-
-TINY = {  # per model: settings that shrink its networks (the graph's op types stay)
-    'transfer_gan': ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4'],
-    'wgan': ['--ngf', '4', '--ndf', '4', '--batch_size', '4'],
-    'dcgan': ['--feature_size', '2', '--batch_size', '4'],
-    'cgan': ['--batch_size', '4'],
-    'pgan': ['--batch_size', '4', '--STABLE_IMAGES', '8', '--FADE_IMAGES', '8'],
-}
 
 
 def tf115_type(op_type):
@@ -108,81 +100,11 @@ def step_problems(targets, where):
     return problems
 
 
-class LossScaleManager(object):
-    """ExponentialUpdateLossScaleManager's graph: a scale variable, halved or grown by a
-    tf.cond on the step's finiteness."""
-
-    def __init__(self, init_loss_scale, incr_every_n_steps, decr_every_n_nan_or_inf=2,
-                 decr_ratio=0.5):
-        self.scale = tf.Variable(float(init_loss_scale), trainable=False, name='loss_scale')
-
-    def update_loss_scale(self, finite):
-        return tf.cond(finite, lambda: tf.assign(self.scale, self.scale * 2.),
-                       lambda: tf.assign(self.scale, self.scale * .5))
-
-
-class LossScaleOptimizer(tf.train.Optimizer):
-    """NPULossScaleOptimizer's structure from TF ops: the loss times the scale, gradients
-    divided by it, a finiteness flag (the real one reads the NPU's float status registers,
-    NpuAllocFloatStatus / NpuGetFloatStatus, AI Core ops), the update inside a tf.cond."""
-
-    def __init__(self, opt, loss_scale_manager, is_distributed=False):
-        super(LossScaleOptimizer, self).__init__(False, 'NPULossScaleOptimizer')
-        self.opt, self.manager = opt, loss_scale_manager
-
-    def compute_gradients(self, loss, var_list=None, **kwargs):
-        pairs = self.opt.compute_gradients(loss * self.manager.scale, var_list, **kwargs)
-
-        def down(g):  # sparse gradients stay sparse, as TF's LossScaleOptimizer keeps them
-            if isinstance(g, tf.IndexedSlices):
-                return tf.IndexedSlices(g.values / self.manager.scale, g.indices, g.dense_shape)
-            return None if g is None else g / self.manager.scale
-        return [(down(g), v) for g, v in pairs]
-
-    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
-        finite = tf.reduce_all([tf.reduce_all(tf.abs(getattr(g, 'values', g)) < np.inf)
-                                for g, _ in grads_and_vars if g is not None])
-        def apply():
-            with tf.control_dependencies([self.opt.apply_gradients(grads_and_vars, global_step,
-                                                                   name)]):
-                return tf.constant(True)
-
-        update = tf.cond(finite, apply, lambda: tf.constant(False))
-        return tf.group(update, self.manager.update_loss_scale(finite))
-
-
-class IterationPerLoop(object):
-    """npu_bridge's util.IterationPerLoop graph part: its loop variables (LOCAL_VARIABLES) and
-    the ``IterationOp`` node the adapter looks for."""
-
-    def create_iteration_per_loop_var(self, train_op):
-        for name in ('iterations_per_loop', 'loop_cond', 'zero', 'one'):
-            tf.Variable(0, dtype=tf.int64, name='npu_runconfig/' + name, trainable=False,
-                        collections=[tf.GraphKeys.LOCAL_VARIABLES])
-        return tf.group(train_op, name='IterationOp')
-
-    def load_iteration_per_loop_var(self, sess, iterations_per_loop=1):
-        raise AssertionError('not loaded in a graph test')
-
-
-@pytest.fixture
-def npu_standin(monkeypatch):
-    members = {'estimator.npu.npu_loss_scale_manager': {'ExponentialUpdateLossScaleManager':
-                                                        LossScaleManager},
-               'estimator.npu.npu_loss_scale_optimizer': {'NPULossScaleOptimizer':
-                                                          LossScaleOptimizer},
-               'estimator.npu.util': {'IterationPerLoop': IterationPerLoop}}
-    stand_in_npu_bridge(monkeypatch, members)
-
-
 def preset_job(preset, *flags):
     """A one-rank NPU job of ``preset`` at a tiny width in NCHW, on random images."""
     req = settings.request(['--preset', preset, '--data_format', 'NCHW'] +
-                           TINY[configs.load(preset)[0]] + list(flags))
-    size, channels = req.values['IMAGE_SIZE'], req.values['CHANNELS']
-    rng = np.random.RandomState(0)
-    source = datasets.base.ArraySource('random', rng.randint(0, 256, (64, size, size, channels),
-                                                             np.uint8), rng.randint(0, 10, 64), 10)
+                           TINY_FLAGS[configs.load(preset)[0]] + list(flags))
+    source = random_source(req.values['IMAGE_SIZE'], req.values['CHANNELS'])
     resolved = settings.resolve(req, 'npu', source, distributed.SINGLE)
     return training.Job(resolved, source, 'npu', distributed.SINGLE, None, None)
 
@@ -193,6 +115,15 @@ def phase_kinds(schedule):
     return [schedule[0]] + ([schedule[fades[0]], schedule[fades[0] + 1]] if fades else [])
 
 
+TRAINING_CHIPS = ('ascend910', 'ascend910b')
+INFERENCE_CHIPS = ('ascend310', 'ascend310p', 'ascend910')  # ATC's inference default: force_fp16
+
+
+def dtype_problems(ops, where, chips, mode):
+    return [p for soc in chips for p in ascend_dtypes.problems(
+        ascend_dtypes.dtype_map(ops, soc, mode), '{} on {}'.format(where, soc))]
+
+
 def training_problems(preset, *flags):
     job = preset_job(preset, *flags)
     problems = []
@@ -200,7 +131,10 @@ def training_problems(preset, *flags):
         built = training.phase_graph(job, phase, phase.start)
         gan, where = built.gan, '{} {}'.format(preset, phase.name).strip()
         train = built.loop_op if built.loop_op is not None else gan.train_op
-        problems += step_problems([train] + list(gan.train_metrics.values()), where)
+        targets = [train] + list(gan.train_metrics.values())
+        problems += step_problems(targets, where)
+        problems += dtype_problems(subgraph(targets), where, TRAINING_CHIPS,
+                                   'allow_mix_precision')
         if gan.fused_critic_steps != max(gan.critic_steps(s) for s in range(phase.start,
                                                                             phase.end)):
             problems += step_problems([gan.critic_block_op], where + ' (critic block)')
@@ -208,12 +142,75 @@ def training_problems(preset, *flags):
 
 
 @pytest.mark.parametrize('preset', configs.names())
-def test_every_training_step_is_one_device_graph(preset, npu_standin):
+def test_every_training_step_is_one_device_graph_of_kernels(preset, npu_emulator):
+    """One device graph of listed ops, each with a kernel column for the dtype it computes in
+    under allow_mix_precision on a 910 and a 910B (test/ascend_dtypes.py)."""
     problems = training_problems(preset)
     assert not problems, '\n'.join(sorted(set(problems)))
 
 
-def test_the_npu_loop_op_is_one_device_graph(npu_standin):
+def flagship_step(npu_emulator, *flags):
+    """The ops of the flagship's training step (NCHW, tiny width: the op types and counts of
+    the full width)."""
+    job = preset_job('transfer_gan_cifar10', *flags)
+    built = training.phase_graph(job, job.settings.model.phases(job.settings.model_cfg)[0], 0)
+    return subgraph([built.gan.train_op] + list(built.gan.train_metrics.values()))
+
+
+def fp16_map(verdicts):
+    """The markdown table of docs/ascend.md: op types by the dtype they compute in, and what
+    the table cannot prove."""
+    by_type, unproven = ascend_dtypes.summary(verdicts)
+    why = {}
+    for v in verdicts.values():
+        if v.unproven or v.fits is None:
+            why[v.op.type] = v.unproven or 'no dtypes in the table'
+    lines = ['| op type | fp16 | fp32 | unproven by the table |', '| --- | --- | --- | --- |']
+    for op_type in sorted(set(t for t, _ in by_type)):
+        lines.append('| {} | {} | {} | {} |'.format(
+            op_type, by_type.get((op_type, 'fp16'), '') or '',
+            by_type.get((op_type, 'fp32'), '') or '', why.get(op_type, '')))
+    lines.append('| all | {} | {} | {} ops of {} types |'.format(
+        sum(n for (_, d), n in by_type.items() if d == 'fp16'),
+        sum(n for (_, d), n in by_type.items() if d == 'fp32'),
+        sum(unproven.values()), len(unproven)))
+    return '\n'.join(lines)
+
+
+def test_the_flagships_fp16_map_is_the_one_in_the_docs(npu_emulator):
+    """docs/ascend.md shows what each op of the flagship's step computes in on a 910 under
+    allow_mix_precision, and which ops the tables cannot prove."""
+    table = fp16_map(ascend_dtypes.dtype_map(flagship_step(npu_emulator), 'ascend910',
+                                             'allow_mix_precision'))
+    with open(os.path.join(PROJECT, 'docs', 'ascend.md')) as f:
+        docs = f.read()
+    assert table in docs, 'docs/ascend.md should hold this table:\n' + table
+
+
+def test_the_dtype_check_finds_what_it_guards_against(npu_emulator):
+    """must_keep_origin_dtype keeps the convolution gradients in fp32, which the 910's
+    Conv2DBackpropInput and Conv2DBackpropFilter do not take (the 910B does), and AvgPool takes
+    fp16 only: on PGAN's fp32 real images it has no column (the project pools by strided
+    slices on an NPU)."""
+    ops = flagship_step(npu_emulator)
+    found = dtype_problems(ops, 'flagship', ('ascend910',), 'must_keep_origin_dtype')
+    assert {p.split(': ')[1].split(' ')[0] for p in found} == {'Conv2DBackpropInput',
+                                                               'Conv2DBackpropFilter'}, found
+    assert not dtype_problems(ops, 'flagship', ('ascend910b',), 'must_keep_origin_dtype')
+    assert set(device.PRECISION_LIMITS) >= {'must_keep_origin_dtype'}
+    graph = tf.Graph()
+    with graph.as_default():
+        images = tf.placeholder(tf.float32, [4, 3, 8, 8])
+        with resample.pooling('avg_pool'), layout.using('NCHW'):
+            pooled = resample.mean_pool(images)
+        with resample.pooling('slices'), layout.using('NCHW'):
+            sliced = resample.mean_pool(images)
+    assert dtype_problems(subgraph([pooled]), 'avg_pool', ('ascend910',), 'allow_mix_precision')
+    assert not dtype_problems(subgraph([sliced]), 'slices', ('ascend910',),
+                              'allow_mix_precision')
+
+
+def test_the_npu_loop_op_is_one_device_graph(npu_emulator):
     """With --iterations_per_loop, the session runs npu_bridge's IterationOp around the step."""
     job = preset_job('quickstart', '--iterations_per_loop', '4')
     built = training.phase_graph(job, job.settings.model.phases(job.settings.model_cfg)[0], 0)
@@ -249,7 +246,9 @@ def test_the_check_finds_what_it_guards_against():
 
 @pytest.mark.parametrize('preset', configs.names())
 def test_every_frozen_generator_converts_with_atc(preset):
-    """Every op of the generator freeze_graph.py writes has a TF parser mapping in ATC."""
+    """Every op of the generator freeze_graph.py writes has a TF parser mapping in ATC and a
+    kernel column for its dtype under ATC's inference default (force_fp16) on a 310, a 310P
+    and a 910."""
     job = preset_job(preset)
     model = job.settings.model
     # What freeze_graph builds: NHWC (the checkpoint's layout is free), the last phase.
@@ -262,3 +261,8 @@ def test_every_frozen_generator_converts_with_atc(preset):
             session, graph.as_graph_def(), ['images', generators.SIGNATURE])
     missing = sorted(set(tf115_type(node.op) for node in frozen.node) - ATC - {None})
     assert not missing, '{}: no ATC parser mapping for {}'.format(preset, missing)
+    with tf.Graph().as_default() as imported:
+        tf.import_graph_def(frozen, name='')
+    problems = dtype_problems(set(imported.get_operations()), preset, INFERENCE_CHIPS,
+                              'force_fp16')
+    assert not problems, '\n'.join(sorted(set(problems)))

@@ -1,16 +1,14 @@
 """Device layer: session-config protos, loss-scale wrapping, and what restores never touch.
 
-npu_bridge cannot be installed off Ascend; the NPU wrapping test stands a recording double in
-for it to check our calls (which optimizer wraps which, with which manager settings) — it
-proves the wiring, not the adapter."""
+npu_bridge cannot be installed off Ascend; the NPU tests run on test/npu_emulator, which does
+what the adapter's source does (the training runs themselves: test_npu_emulated.py)."""
 import importlib.util
 import json
-import os
 
 import numpy as np
 import pytest
 
-from conftest import TINY, fixed_inputs, new_session, npu_bridge_api, stand_in_npu_bridge
+from conftest import TINY, fixed_inputs, new_session
 from models import transfer_gan
 from tflib import checkpoints, device, params
 from tflib.compat import IS_TF2, tf
@@ -43,7 +41,7 @@ def test_npu_session_config():
     assert npu['use_off_line'].b is True
     assert npu['precision_mode'].s == b'allow_fp32_to_fp16'
     assert rewrites.remapping == rewrites.OFF
-    assert rewrites.memory_optimization == rewrites.OFF
+    assert rewrites.memory_optimization == rewrites.NO_MEM_OPT  # not OFF: that is MANUAL
     assert config.allow_soft_placement
     default = device.session_config('npu').graph_options.rewrite_options
     assert default.custom_optimizers[0].parameter_map['precision_mode'].s == \
@@ -52,53 +50,70 @@ def test_npu_session_config():
         device.session_config('npu', precision_mode='fp8')
 
 
-ADAPTER_KEYS = set(line.strip() for line in open(os.path.join(
-    os.path.dirname(__file__), 'data', 'ascend', 'npu_session_keys.txt')) if line[0] != '#')
-
-
-def test_npu_loop_and_debug_switches_are_keys_the_adapter_reads():
+def test_npu_loop_and_debug_switches_are_keys_the_adapter_reads(npu_emulator):
     """Loop sinking and the ModelZoo template's switches as NpuOptimizer parameters, each one a
-    key Ascend's adapter reads (it ignores others silently), with the type it reads."""
+    key the adapter reads (it ignores others silently), in the field it reads it from, with a
+    value it accepts (the emulator checks them as npu_attrs.cc does)."""
+    check = npu_emulator._emulator.check_npu_parameters
     debug = device.NpuDebug('/tmp/dump', '0|5|10-12', True, '/tmp/prof', True)
     config = device.session_config('npu', local_rank=0, iterations_per_loop=8, debug=debug)
     npu = config.graph_options.rewrite_options.custom_optimizers[0].parameter_map
-    assert set(npu) <= ADAPTER_KEYS, sorted(set(npu) - ADAPTER_KEYS)
-    assert npu['iterations_per_loop'].i == 8 and npu['enable_data_pre_proc'].b is True
-    assert npu['enable_dump'].b and npu['dump_step'].s == b'0|5|10-12'
-    assert npu['dump_mode'].s == b'all' and npu['dump_path'].s == b'/tmp/dump'
-    assert npu['enable_dump_debug'].b and npu['dump_debug_mode'].s == b'all'
-    assert npu['profiling_mode'].b is True
-    assert json.loads(npu['profiling_options'].s.decode())['output'] == '/tmp/prof'
-    assert npu['auto_tune_mode'].s == b'RL,GA'
+    values = check(npu)
+    assert values['iterations_per_loop'] == 8 and values['enable_data_pre_proc'] is True
+    assert values['enable_dump'] and values['dump_step'] == '0|5|10-12'
+    assert values['dump_mode'] == 'all' and values['dump_path'] == '/tmp/dump'
+    assert values['enable_dump_debug'] and values['dump_debug_mode'] == 'all'
+    assert values['profiling_mode'] is True
+    assert json.loads(values['profiling_options'])['output'] == '/tmp/prof'
+    assert values['auto_tune_mode'] == 'RL,GA'
     plain = device.session_config('npu').graph_options.rewrite_options.custom_optimizers[0]
-    assert set(plain.parameter_map) == {'use_off_line', 'precision_mode'}
+    assert set(check(plain.parameter_map)) == {'use_off_line', 'precision_mode'}
     assert device.session_config('cpu', iterations_per_loop=8, debug=debug) == \
         device.session_config('cpu')
     for step in ('5-', 'a', '1,2', ''):
         if step:
             with pytest.raises(device.DeviceError, match='--data_dump_step expects'):
                 device.session_config('npu', debug=debug._replace(data_dump_step=step))
+    # The check fails on what the adapter would ignore or misread.
+    npu['precision'].s = b'allow_mix_precision'
+    with pytest.raises(npu_emulator._emulator.AdapterError, match='not one the adapter reads'):
+        check(npu)
+    del npu['precision']
+    npu['iterations_per_loop'].s = b'8'
+    with pytest.raises(npu_emulator._emulator.AdapterError, match=r'reads \.i\(\)'):
+        check(npu)
 
 
-def test_npu_loop_op_is_the_adapters_iteration_op(monkeypatch):
-    """Loop sinking through npu_bridge's util.IterationPerLoop: its op and its load, called
-    with the same count; one iteration needs neither."""
-    calls = []
-
-    class IterationPerLoop(object):
-        def create_iteration_per_loop_var(self, train_op):
-            calls.append(('create', train_op))
-            return 'loop op'
-
-        def load_iteration_per_loop_var(self, sess, iterations_per_loop=1):
-            calls.append(('load', sess, iterations_per_loop))
-
-    stand_in_npu_bridge(monkeypatch, {'estimator.npu.util': {'IterationPerLoop':
-                                                             IterationPerLoop}})
-    assert device.loop_op('train', 1) == ('train', None)
-    op, load = device.loop_op('train', 4)
-    load('session')
-    assert op == 'loop op' and calls == [('create', 'train'), ('load', 'session', 4)]
+def test_npu_loop_op_is_the_adapters_iteration_op(npu_emulator):
+    """Loop sinking through npu_bridge's util.IterationPerLoop: the ``IterationOp`` node, whose
+    session.run the device repeats K times (one pipeline element each), the loop bound loaded
+    as the adapter loads it; one iteration needs neither."""
+    with new_session() as session:
+        assert device.loop_op(tf.no_op(), 1) == (None, None)
+        tf.train.get_or_create_global_step()
+        elements = tf.data.Dataset.range(100).make_initializable_iterator()
+        total = tf.Variable(0, dtype=tf.int64)
+        train = tf.assign_add(total, elements.get_next()).op
+        op, load = device.loop_op(train, 4)
+        session.run([tf.global_variables_initializer(), elements.initializer])
+        load(session)
+        assert op.name == 'IterationOp'
+        assert session.run(tf.get_collection('npu_runconfig_iterations_per_loop')[0]) == 3
+    npu = device.session_config('npu', iterations_per_loop=4)
+    with tf.Session(graph=op.graph, config=npu) as session:
+        session.run([tf.global_variables_initializer(), elements.initializer])
+        load(session)
+        session.run(op)
+        assert session.run(total) == 0 + 1 + 2 + 3  # four elements in one call
+        session.run(train)
+        assert session.run(total) == 6 + 4  # another op: one iteration
+        load(session)
+    wrong = device.session_config('npu', iterations_per_loop=2)
+    with tf.Session(graph=op.graph, config=wrong) as session:
+        session.run([tf.global_variables_initializer(), elements.initializer])
+        load(session)
+        with pytest.raises(npu_emulator._emulator.AdapterError, match='a 910 would run 4'):
+            session.run(op)
 
 
 def test_gpu_and_cpu_session_configs():
@@ -117,15 +132,25 @@ def test_gpu_and_cpu_session_configs():
             device.session_config('cpu', mixed_precision=True)
 
 
-def test_npu_loss_scaling_wraps_each_optimizer(fake_npu_bridge):
-    optimizer = object()
-    wrapped = device.wrap_optimizer(optimizer, 'npu')
-    assert isinstance(wrapped, fake_npu_bridge.ScaledOptimizer)
-    assert fake_npu_bridge.calls == [('scale', optimizer, {
-        'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000, 'decr_every_n_nan_or_inf': 2,
-        'decr_ratio': 0.5}, False)]
-    assert set(fake_npu_bridge.calls[0][2]) <= set(npu_bridge_api()[
-        'npu_bridge.estimator.npu.npu_loss_scale_manager', 'ExponentialUpdateLossScaleManager'])
+def test_npu_loss_scaling_wraps_each_optimizer(npu_emulator):
+    """NPULossScaleOptimizer with the ModelZoo GAN ports' manager settings, around the
+    optimizer; and the optimizer's state named as on a CPU, although the adapter applies it
+    inside a tf.cond (test_npu_emulated.py moves checkpoints between the paths)."""
+    def adam_state(dev):
+        with new_session():
+            weight = tf.Variable(1., name='W')
+            optimizer = device.wrap_optimizer(tf.train.AdamOptimizer(.1), dev)
+            optimizer.minimize(weight * weight)
+            return optimizer, sorted(v.op.name for v in tf.global_variables())
+
+    wrapped, names = adam_state('npu')
+    manager = wrapped._loss_scale_manager
+    assert (manager._incr_every_n_steps, manager._decr_every_n_nan_or_inf,
+            manager._decr_ratio) == (1000, 2, .5)
+    assert isinstance(wrapped._opt, device.NamedOutside)
+    assert isinstance(wrapped._opt._optimizer, tf.train.AdamOptimizer)
+    assert sorted(set(names) - {'loss_scale', 'good_steps', 'bad_steps'}) == \
+        adam_state('cpu')[1] == ['W', 'W/Adam', 'W/Adam_1', 'beta1_power', 'beta2_power']
     plain = object()
     assert device.wrap_optimizer(plain, 'cpu') is plain
     assert device.wrap_optimizer(plain, 'gpu') is plain

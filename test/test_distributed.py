@@ -70,16 +70,16 @@ def test_npu_ranks_average_gradients_inside_the_loss_scaling(tmp_path, fake_npu_
     """NPUDistributedOptimizer goes inside NPULossScaleOptimizer(is_distributed=True), which
     then agrees on overflows across ranks; one rank gets neither."""
     cluster = distributed.start('hccl', 'npu', ascend_env(tmp_path))
-    adam = object()
+    adam = tf.train.AdamOptimizer(1.)
     wrapped = device.wrap_optimizer(distributed.average_gradients(adam, cluster), 'npu',
                                     is_distributed=cluster.parallel)
-    assert isinstance(wrapped.inner, fake_npu_bridge.DistributedOptimizer)
-    assert wrapped.inner.inner is adam
+    assert isinstance(wrapped.inner._optimizer, fake_npu_bridge.DistributedOptimizer)
+    assert wrapped.inner._optimizer.inner is adam
     assert [c[0] for c in fake_npu_bridge.calls] == ['allreduce', 'scale']
     assert fake_npu_bridge.calls[1][3] is True
     single = device.wrap_optimizer(distributed.average_gradients(adam, distributed.SINGLE),
                                    'npu')
-    assert single.inner is adam and fake_npu_bridge.calls[2][3] is False
+    assert single.inner._optimizer is adam and fake_npu_bridge.calls[2][3] is False
 
 
 def test_hccl_broadcast_sets_float_variables_from_rank_0(tmp_path, fake_npu_bridge):

@@ -216,6 +216,15 @@ def test_command_line_errors_and_npu(tmp_path):
         assert 'Traceback' not in result.stderr
 
 
+def test_debug_is_a_setting_like_the_others(capsys):
+    """--debug false means false (one line); --debug shows the traceback."""
+    assert gan_train.main(['--device', 'tpu', '--debug', 'false']) == 2
+    assert capsys.readouterr().err.startswith('gan_train.py: error: --device must be one of')
+    for flags in (['--debug'], ['--debug', 'true'], ['--debug=yes']):
+        with pytest.raises(device.DeviceError, match='--device must be one of'):
+            gan_train.main(['--device', 'tpu'] + flags)
+
+
 def test_help_lists_presets_and_the_values_that_would_run(capsys):
     assert gan_train.main(['--help']) == 0
     out = capsys.readouterr().out

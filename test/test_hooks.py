@@ -1,6 +1,11 @@
 """The training loop's hooks (zoo/hooks.py) on a stand-in loop: when they act."""
 import types
 
+import numpy as np
+
+from conftest import new_session
+from tflib import gan
+from tflib.compat import tf
 from zoo import hooks
 
 
@@ -41,3 +46,16 @@ def test_the_finite_guard_checks_on_the_same_steps_on_every_rank():
                          {'loss': 1.} if step == 5 else None)
         checked += [step] if session.feeds else []
     assert checked == [4, 5, 6, 8, 11, 12]
+
+
+def test_the_weight_check_catches_saturated_values():
+    """A 910 saturates an fp16 overflow at +-65504 instead of making it Inf: such a weight
+    counts as broken, like NaN and Inf; a large but representable one does not."""
+    with new_session() as session:
+        weights = tf.Variable(np.zeros(3, np.float32))
+        finite = gan.all_finite([weights])
+        session.run(weights.initializer)
+        for value, expected in ((65000., True), (-gan.FP16_MAX, False), (np.inf, False),
+                                (np.nan, False)):
+            weights.load(np.array([0., value, 1.], np.float32), session)
+            assert session.run(finite) == expected, value

@@ -4,7 +4,7 @@ import pytest
 
 import numpy_ref as ref
 from conftest import new_session
-from tflib import layout, params
+from tflib import layout, losses, params
 from tflib.compat import tf
 from tflib.ops import activations, batchnorm, cond_batchnorm, layernorm, resample
 from tflib.ops.conv2d import Conv2D
@@ -122,12 +122,25 @@ def test_layernorm_dense(rng):
                                rtol=1e-4, atol=1e-4)
 
 
-def test_mean_pool_and_upsample(data_format, rng):
+@pytest.mark.parametrize('form', resample.POOLINGS)
+def test_mean_pool_and_upsample(data_format, rng, form):
+    """Both mean-pool forms (AvgPool; the NPU's strided slices) compute the same function, and
+    so do their gradients."""
     x = rng.randn(2, 6, 4, 3).astype('float32')
-    pooled, _ = run_layer(data_format, resample.mean_pool, x)
+    with resample.pooling(form):
+        pooled, _ = run_layer(data_format, resample.mean_pool, x)
     upsampled, _ = run_layer(data_format, resample.upsample, x)
     np.testing.assert_allclose(pooled, ref.mean_pool(x), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(upsampled, ref.upsample(x))
+    with new_session() as session, layout.using(data_format), resample.pooling(form):
+        images = tf.constant(x)
+        pooled = resample.mean_pool(layout.from_nhwc(images))
+        gradient = session.run(tf.gradients(tf.reduce_sum(tf.square(pooled)), images)[0])
+    np.testing.assert_allclose(gradient, ref.upsample(ref.mean_pool(x)) / 2., rtol=1e-5,
+                               atol=1e-6)
+    with pytest.raises(ValueError, match='mean pool form must be one of'):
+        with resample.pooling('max'):
+            pass
 
 
 def test_resampling_convs(data_format, rng):
@@ -155,6 +168,27 @@ def test_gradient_penalty_ops_have_second_order_gradients(data_format, rng):
         session.run(tf.global_variables_initializer())
         values = session.run(second)
     assert all(np.isfinite(v).all() and np.abs(v).sum() > 0 for v in values)
+
+
+@pytest.mark.parametrize('epsilon', [0., losses.GP_EPSILON])
+def test_the_gradient_penalty_survives_fp16_squares(epsilon, monkeypatch):
+    """Under Ascend's mixed precision the penalty's Square follows its fp16 input gradient:
+    small per-pixel gradients square to 0 and the sum can be 0. Emulated here (the square
+    computed in fp16): without an epsilon the critic's gradient is not finite (the float status
+    trips and every critic update is skipped); with GP_EPSILON it is."""
+    square = tf.square
+    monkeypatch.setattr(losses, 'GP_EPSILON', epsilon)
+    monkeypatch.setattr(losses.tf, 'square', lambda g: tf.cast(square(tf.cast(
+        g, tf.float16)), tf.float32))
+    with new_session() as session:
+        weight = tf.Variable(np.full([1, 4, 4, 1], 1e-4, np.float32))
+        critic = lambda images: tf.reduce_sum(images * weight, axis=[1, 2, 3])  # noqa: E731
+        real, fake = tf.ones([2, 4, 4, 1]), tf.zeros([2, 4, 4, 1])
+        penalty = losses.gradient_penalty(critic, real, fake, tf.fill([2, 1, 1, 1], .5))
+        gradient = tf.gradients(penalty, weight)[0]
+        session.run(tf.global_variables_initializer())
+        finite = np.isfinite(session.run(gradient)).all()
+    assert finite == (epsilon > 0)
 
 
 @pytest.mark.parametrize('name', ['relu', 'leaky_relu'])

@@ -22,6 +22,18 @@ MIXED_PRECISION = ('false', 'true', 'auto')  # auto: on a CPU, bf16 where a prob
 PRECISION_MODES = ('allow_mix_precision', 'allow_fp32_to_fp16', 'force_fp16', 'force_fp32',
                    'must_keep_origin_dtype', 'cube_fp16in_fp32out', 'allow_mix_precision_fp16',
                    'allow_mix_precision_bf16', 'allow_fp32_to_bf16')
+# Precision modes these models cannot train in on an Ascend 910 (the 910B and later can), from
+# CANN's 910 op tables (aic-ascend910-ops-info.json).
+_BF16 = ('computes in bf16, for which an Ascend 910 has one kernel only (TransData; the 910B, '
+         'Atlas A2, and later have them); on a 910 use allow_mix_precision')
+PRECISION_LIMITS = {
+    'must_keep_origin_dtype': 'keeps every op in fp32, but an Ascend 910\'s Conv2DBackpropInput '
+                              'and Conv2DBackpropFilter take fp16 only, so no training step '
+                              'compiles there (the 910B adds fp32); on a 910 use '
+                              'allow_mix_precision',
+    'allow_mix_precision_bf16': _BF16,
+    'allow_fp32_to_bf16': _BF16,
+}
 DUMP_STEP = re.compile(r'^\d+(-\d+)?(\|\d+(-\d+)?)*$')
 
 # Ascend's debugging switches (the ModelZoo template's flags), as the adapter reads them.
@@ -90,6 +102,13 @@ def data_format(device):
     return 'NHWC' if device == 'cpu' else 'NCHW'
 
 
+def mean_pool(device):
+    """The mean pool's form (tflib.ops.resample.POOLINGS) for ``device``: on an NPU the strided
+    slices a 910 has compiled (its AvgPool takes fp16 only, with a support check at compile
+    time), elsewhere the faster AvgPool."""
+    return 'slices' if device == 'npu' else 'avg_pool'
+
+
 def session_config(device, precision_mode='allow_mix_precision', mixed_precision=False,
                    threads=0, local_rank=None, iterations_per_loop=1, debug=NO_DEBUG):
     """The ConfigProto for ``device`` (already resolved); ``local_rank`` is set for
@@ -114,7 +133,10 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
             npu.parameter_map['enable_data_pre_proc'].b = True
         _npu_debug(npu.parameter_map, debug)
         rewrites.remapping = rewrites.OFF
-        rewrites.memory_optimization = rewrites.OFF
+        # Off is NO_MEM_OPT: the ModelZoo ports' RewriterConfig.OFF (a Toggle, 2) means MANUAL
+        # here, whose topological sort aborts TF 1.15 on a training step with a loss-scale
+        # tf.cond (found by running the NPU path on test/npu_emulator).
+        rewrites.memory_optimization = rewrites.NO_MEM_OPT
     elif device == 'gpu':
         config.gpu_options.allow_growth = True
         if local_rank is not None:
@@ -157,10 +179,11 @@ def loop_op(train_op, iterations_per_loop):
     """(op, load): ``train_op`` as the op of an NPU loop of ``iterations_per_loop``
     iterations per session call (npu_bridge's IterationPerLoop: an ``IterationOp`` node and its
     loop variables, the session config's ``iterations_per_loop`` being the same), and
-    ``load(session)``, which sets the count once the session exists. One iteration: the op
-    itself and no load."""
+    ``load(session)``, which sets the count once the session exists. One iteration: (None,
+    None), and the training loop runs iterations as on any device (an iteration with more
+    critic steps than a pipeline element holds, or step by step)."""
     if iterations_per_loop == 1:
-        return train_op, None
+        return None, None
     loop = npu_bridge('npu_bridge.estimator.npu.util').IterationPerLoop()
     op = loop.create_iteration_per_loop_var(train_op)
     return op, lambda session: loop.load_iteration_per_loop_var(session, iterations_per_loop)
@@ -185,9 +208,41 @@ def wrap_optimizer(optimizer, device, mixed_precision=False, is_distributed=Fals
     restoring or fine-tuning model weights never touches it."""
     if device == 'npu':
         scaled = npu_bridge('npu_bridge.estimator.npu.npu_loss_scale_optimizer')
-        return scaled.NPULossScaleOptimizer(optimizer, loss_scale_manager(),
+        return scaled.NPULossScaleOptimizer(NamedOutside(optimizer), loss_scale_manager(),
                                             is_distributed=is_distributed)
     if device == 'gpu' and mixed_precision:
         rewrite = (tf.mixed_precision if IS_TF2 else tf.train.experimental)
-        return rewrite.enable_mixed_precision_graph_rewrite(optimizer, loss_scale='dynamic')
+        return rewrite.enable_mixed_precision_graph_rewrite(NamedOutside(optimizer),
+                                                            loss_scale='dynamic')
     return optimizer
+
+
+class NamedOutside(tf.train.Optimizer):
+    """``optimizer`` with its state named as if no loss-scaling wrapper were around it.
+
+    NPULossScaleOptimizer (and TF's GPU one) applies the gradients inside a ``tf.cond``, whose
+    name scope would prefix the variables the optimizer creates there (Adam's
+    ``cond/beta1_power``), so a checkpoint would not move between the NPU path and the CPU/GPU
+    one with its optimizer state: a resume on the other path would restart Adam's bias
+    correction. The update is made under the name scope the gradients were computed in."""
+
+    def __init__(self, optimizer):
+        super(NamedOutside, self).__init__(False, 'NamedOutside')
+        self._optimizer, self._scope = optimizer, ''
+
+    def compute_gradients(self, *args, **kwargs):
+        self._scope = tf.get_default_graph().get_name_scope()
+        return self._optimizer.compute_gradients(*args, **kwargs)
+
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        with tf.get_default_graph().name_scope(self._scope + '/' if self._scope else ''):
+            return self._optimizer.apply_gradients(grads_and_vars, global_step, name)
+
+    def get_slot(self, var, name):
+        return self._optimizer.get_slot(var, name)
+
+    def get_slot_names(self):
+        return self._optimizer.get_slot_names()
+
+    def variables(self):
+        return self._optimizer.variables()

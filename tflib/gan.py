@@ -2,8 +2,6 @@
 and the train ops a model builds from its two step functions."""
 import collections
 
-import numpy as np
-
 from tflib import layout, params
 from tflib.compat import tf
 
@@ -19,7 +17,7 @@ GANGraph = collections.namedtuple('GANGraph', [
     'critic_block_op',  # fused: the element's critic steps alone (iterations with more)
     'critic_steps',   # critic_steps(step) -> critic steps to run before generator step `step`
     'fused_critic_steps',  # the critic steps of one element (train_op, critic_block_op)
-    'step',           # global step: generator steps done
+    'step',           # global step: generator iterations run (applied or skipped for overflow)
     'learning_rate',  # scalar tensor, after decay
     'disc_metrics',   # {name: scalar} computed by a critic step, for logs and summaries
     'gen_metrics',    # {name: scalar} computed by a generator step
@@ -42,6 +40,12 @@ FEATURES_COLLECTION = 'ganzoo_critic_features'
 # 2 lr). Unlike the default GATE_OP, it does not make each op compute all its input gradients,
 # so a generator step skips the critic's unused weight gradients (13% of its FLOPs).
 GATE_GRADIENTS = tf.train.Optimizer.GATE_GRAPH
+# How every minimize() sums a weight's gradient contributions. TF's default adds them in one
+# AddN, which grappler's arithmetic optimizer rewrites, for 3 or more inputs, into an
+# accumulation in arrival order: PGAN's critic (applied to reals, fakes and the penalty's
+# interpolates apart, as its minibatch-stddev layer needs) gave different weights in 6 of 7
+# runs of one seed (TF 2.21, CPU). Sums of pairs keep one order.
+AGGREGATION = tf.AggregationMethod.EXPERIMENTAL_TREE
 
 
 def critic_feature(x):
@@ -56,10 +60,17 @@ def critic_features():
     return tf.get_collection(FEATURES_COLLECTION)
 
 
+# The largest float16. An Ascend 910 computes in saturation mode: an fp16 overflow becomes
+# +-FP16_MAX, not Inf, so a value that reached it (a BatchNorm moving variance updated in fp16,
+# say) is as broken as a NaN, and no model here has a weight that large on any device.
+FP16_MAX = 65504.
+
+
 def all_finite(variables):
-    """A boolean scalar: no NaN or Inf in any of ``variables``. Written as |x| < inf, which is
-    false for both, because TF's IsFinite has no AI Core kernel on Ascend (AI CPU only)."""
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.abs(v) < np.inf) for v in variables]))
+    """A boolean scalar: every value of ``variables`` finite and within fp16's range. Written as
+    |x| < FP16_MAX, which is false for NaN, Inf and saturated values alike, because TF's
+    IsFinite has no AI Core kernel on Ascend (AI CPU only)."""
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.abs(v) < FP16_MAX) for v in variables]))
 
 
 def carried_state():
@@ -106,22 +117,32 @@ def train_ops(critic_step, generator_step, spec, inputs):
 
 def critic_train_op(optimizer, cost):
     """One critic step: ``cost`` minimised over the critic's (Discriminator.*) params."""
-    return optimizer.minimize(cost, gate_gradients=GATE_GRADIENTS, var_list=params.params_with_name(
-        'Discriminator.', trainable_only=True))
+    return optimizer.minimize(cost, gate_gradients=GATE_GRADIENTS, aggregation_method=AGGREGATION,
+                              var_list=params.params_with_name('Discriminator.', True))
 
 
 def generator_train_op(optimizer, step, generate, disc, cost):
     """One generator step: ``cost(*disc(generate()))`` -> (cost, metrics) minimised over the
     Generator params, after the BatchNorm moving-statistics updates ``generate()`` added (they
-    keep the exported, inference-mode generator current). Increments ``step``."""
+    keep the exported, inference-mode generator current), then ``step`` + 1.
+
+    ``step`` counts generator iterations run, whether or not the update was applied: a
+    loss-scaling wrapper (Ascend's NPULossScaleOptimizer, TF's on a GPU) skips an overflowing
+    update, and would skip a ``global_step`` passed to it too, leaving the step, and with it the
+    learning rate, PGAN's fade-in and where a resume starts, behind the iterations, the data
+    and the checkpoints. So the step is counted here, after the update, as Keras's
+    LossScaleOptimizer counts its iterations."""
     n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
     scores, logits = disc(generate())
     bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
     loss, metrics = cost(scores, logits)
     metrics['loss_g'] = loss
     with tf.control_dependencies(bn_updates):
-        return optimizer.minimize(loss, global_step=step, gate_gradients=GATE_GRADIENTS,
-                                  var_list=params.params_with_name('Generator', True)), metrics
+        update = optimizer.minimize(loss, gate_gradients=GATE_GRADIENTS,
+                                    aggregation_method=AGGREGATION,
+                                    var_list=params.params_with_name('Generator', True))
+    with tf.control_dependencies([update]):
+        return tf.assign_add(step, 1).op, metrics
 
 
 def iterations_for_epochs(epochs, batches_per_epoch, critic_steps):

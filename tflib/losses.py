@@ -35,14 +35,24 @@ def bce_generator(fake_logits):
     return bce(fake_logits, 1)
 
 
+# Inside the penalty's square root, as compare_gan's wgangp_penalty has it. Under Ascend's mixed
+# precision the input gradient comes from an fp16 Conv2DBackpropInput and the Square, the sum
+# and the root follow it in fp16 (docs/ascend.md), so small per-pixel gradients square to 0; the
+# sum can then be 0, where the root's derivative is infinite, the float status trips and the
+# critic update is skipped. 1e-4 is a normal fp16 number (the 1e-8 of fp32 code is below fp16's
+# smallest subnormal and would round to 0); at a unit slope it moves the norm by 5e-5.
+GP_EPSILON = 1e-4
+
+
 def gradient_penalty(critic, real, fake, alpha):
     """WGAN-GP (Gulrajani et al. 2017, eq. 3): E[(||grad D(x_hat)||_2 - 1)^2] at
-    x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample ([N, 1, 1, 1]).
-    Unscaled (times lambda by the caller). ``critic`` maps a batch like ``real`` to one score
-    per sample."""
+    x_hat = real + alpha (fake - real), alpha ~ U[0, 1] drawn per sample ([N, 1, 1, 1]), the
+    norm as sqrt(GP_EPSILON + sum of squares). Unscaled (times lambda by the caller).
+    ``critic`` maps a batch like ``real`` to one score per sample."""
     interpolates = real + alpha * (fake - real)
     gradients = tf.gradients(critic(interpolates), [interpolates])[0]
-    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=list(range(1, real.shape.ndims))))
+    slopes = tf.sqrt(GP_EPSILON + tf.reduce_sum(tf.square(gradients),
+                                                axis=list(range(1, real.shape.ndims))))
     return tf.reduce_mean(tf.square(slopes - 1.))
 
 

@@ -8,6 +8,7 @@ params instead (PGAN's averaged generator), with no change to its code.
 """
 import contextlib
 import weakref
+import zlib
 
 import numpy as np
 
@@ -24,8 +25,11 @@ def _registry():
 def param(name, shape, initializer, scope=None, trainable=True):
     """Return the variable ``name`` of this graph, creating it on first use.
 
-    ``initializer(shape)`` builds the initial value in-graph (a random op, so the graph stays
-    small and a graph-level seed makes it repeatable). With ``scope`` the variable's key is
+    ``initializer(shape, seed)`` builds the initial value in-graph (a random op, so the graph
+    stays small). Its op-level ``seed`` comes from the key, so with the graph-level seed it
+    fixes the draw whatever else the graph holds: TF 1.15 would otherwise derive it from the
+    op's position in the graph, and a graph with one more op before it (the NPU's loss-scale
+    state, say) would start from other weights. With ``scope`` the variable's key is
     ``scope/name``, as tflib's Linear and Conv2D produce; without it the key is ``name``.
     """
     var = _get_or_create(name, shape, initializer, scope, trainable)
@@ -39,10 +43,11 @@ def _get_or_create(name, shape, initializer, scope, trainable):
     registry = _registry()
     if name not in registry:
         shape = [int(d) for d in shape]
-        with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
-            var = tf.Variable(lambda: initializer(shape), name=name, trainable=trainable,
-                              dtype=tf.float32)
         expected = scope + '/' + name if scope else name
+        seed = zlib.crc32(expected.encode('utf-8')) % 2 ** 31
+        with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
+            var = tf.Variable(lambda: initializer(shape, seed), name=name, trainable=trainable,
+                              dtype=tf.float32)
         if var.op.name != expected:
             raise ValueError('variable {!r} was created as {!r}: a graph op of that name '
                              'already exists'.format(expected, var.op.name))
@@ -108,13 +113,13 @@ def all_params():
 def uniform(stdev):
     """Uniform initializer with the given standard deviation (the original tflib's choice)."""
     half_width = float(stdev) * np.sqrt(3.)
-    return lambda shape: tf.random_uniform(shape, -half_width, half_width)
+    return lambda shape, seed: tf.random_uniform(shape, -half_width, half_width, seed=seed)
 
 
 def normal(stdev, mean=0.):
     """Gaussian initializer (DCGAN's N(0, 0.02) convolutions, N(1, 0.02) BN scales)."""
-    return lambda shape: tf.random_normal(shape, mean, stdev)
+    return lambda shape, seed: tf.random_normal(shape, mean, stdev, seed=seed)
 
 
 def constant(value):
-    return lambda shape: tf.fill(shape, float(value))
+    return lambda shape, seed: tf.fill(shape, float(value))

@@ -129,6 +129,15 @@ def request(argv):
                    frozenset(flags))
 
 
+def wants_debug(argv):
+    """The command line's --debug, parsed like every setting (``--debug false`` is false); a
+    command line that does not parse is not asking for it (its error is reported as usual)."""
+    try:
+        return request(argv).values['debug']
+    except ConfigError:
+        return False
+
+
 def model_values(req, **decided):
     """The model's settings of a request, with ``decided`` ones over them, checked."""
     values = {k: req.values[k] for k in req.model.defaults}

@@ -15,6 +15,7 @@ from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier
+from tflib.ops import resample
 from zoo import data, export, hooks, reports, scoring, settings
 from zoo.loop import Loop
 
@@ -149,6 +150,9 @@ def train_logged(argv, log_path):
 
 
 def train_ranks(req, checked, dev, cluster):
+    mode = req.values['precision_mode']
+    if dev == 'npu' and mode in device.PRECISION_LIMITS:
+        print('warning: --precision_mode {} {}'.format(mode, device.PRECISION_LIMITS[mode]))
     source = data.load(req.values, checked['IMAGE_SIZE'], checked['CHANNELS'], cluster)
     if cluster.parallel:
         print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
@@ -227,9 +231,10 @@ def phase_graph(job, phase, start):
         tf.set_random_seed(run['seed'])
         pipeline = datasets.base.step_inputs(job.source, phase.batch_size, run['seed'], start,
                                              phase.start, run['DEQUANTIZE'], cluster.rank)
-        gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
-            distributed.average_gradients(opt, cluster), job.dev,
-            run['mixed_precision'] == 'true', cluster.parallel), phase=phase)
+        with resample.pooling(device.mean_pool(job.dev)):
+            gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
+                distributed.average_gradients(opt, cluster), job.dev,
+                run['mixed_precision'] == 'true', cluster.parallel), phase=phase)
         signature = model.signature(cfg)
         grid, score = sample_op(gan, signature, run['seed']), sample_op(gan, signature)
         signature = model.signature(cfg, grid[0])  # this phase's image size

@@ -1,21 +1,51 @@
 """The ResNet resampling helpers of gan_cifar_resnet.py / transfer_gan.py.
 
-Mean pooling is AvgPool (the same function as the original's average of four strided slices),
-and upsampling is nearest-neighbour through depth_to_space: both have the second-order
-gradients the gradient penalty needs on every backend (AvgPool's gradient is AvgPoolGrad, whose
-gradient is AvgPool again; both op types are AI Core ops on Ascend).
+Mean pooling has two forms of one function, both with the second-order gradients the gradient
+penalty needs: AvgPool (gradient AvgPoolGrad, whose gradient is AvgPool again), the faster on
+CPUs and GPUs, and the original's average of four strided slices, the form for Ascend: CANN's
+910 kernels of AvgPool and AvgPoolGrad take fp16 only and need a compile-time support check,
+while the slices and their gradients compiled on a real 910 in the Ascend port of
+Transferring-GAN. ``pooling(form)`` picks one for the ops built inside it. Upsampling is
+nearest-neighbour through depth_to_space.
 """
+import contextlib
+
 from tflib import layout
 from tflib.compat import tf
 from tflib.ops.conv2d import Conv2D
 
+POOLINGS = ('avg_pool', 'slices')
+_pooling = ['avg_pool']
+
+
+@contextlib.contextmanager
+def pooling(form):
+    """Build the mean pools inside the block in ``form`` (one of POOLINGS)."""
+    if form not in POOLINGS:
+        raise ValueError('mean pool form must be one of {}, got {!r}'.format(POOLINGS, form))
+    _pooling.append(form)
+    try:
+        yield
+    finally:
+        _pooling.pop()
+
 
 def mean_pool(x):
-    """2x2 average pooling. The original's four strided slices spent half of a critic step in
-    their gradients (StridedSliceGrad) on CPU; a reshape and a mean, 1.5x faster, still took
-    7% of the flagship's step in Mean and the Sum / Tile of its gradients; AvgPool is 1.07x
+    """2x2 average pooling. On CPU the original's four strided slices spent half of a critic
+    step in their gradients (StridedSliceGrad); a reshape and a mean, 1.5x faster, still took 7%
+    of the flagship's step in Mean and the Sum / Tile of its gradients; AvgPool is 1.07x
     (TF 2.21) and 1.19x (TF 1.15) faster again per generator iteration."""
-    if layout.data_format() == 'NCHW':
+    nchw = layout.data_format() == 'NCHW'
+    if _pooling[-1] == 'slices':  # improved_wgan_training's MeanPool
+        h, w = (2, 3) if nchw else (1, 2)
+
+        def every_other(dy, dx):
+            index = [slice(None)] * 4
+            index[h], index[w] = slice(dy, None, 2), slice(dx, None, 2)
+            return x[tuple(index)]
+        return tf.add_n([every_other(0, 0), every_other(1, 0), every_other(0, 1),
+                         every_other(1, 1)]) / 4.
+    if nchw:
         return tf.nn.avg_pool(x, [1, 1, 2, 2], [1, 1, 2, 2], 'VALID', data_format='NCHW')
     return tf.nn.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID')
 

@@ -8,16 +8,15 @@ Precision (CANN's precision_mode documentation; the lists are each op's ``precis
 ``must_keep_origin_dtype`` keeps the graph's fp32. Variables, constants and the input pipeline
 give fp32; ops GE handles itself (reshapes, identities, control flow) pass their input's on.
 
-The entry of a TF op is its TF parser IR op's, or that op's const-to-attr 'D' variant where
-the table has one (GE's ConstToAttr passes produce it when the shape-like inputs are
-constants). A table column fits an op when every float input and output has the op's dtype there (but
-an input every column takes in fp32, such as BatchNorm's statistics, stays fp32 in any mode),
-and every format it names can be reached from the tensor's rank
-(GE converts NCHW to NC1HWC0 or FRACTAL_Z for 4-D tensors, and anything to ND). An op is
-unproven, whatever its columns say, when its table defers to the op's Python
-(``dynamicFormat``: dtypes and formats chosen at compile time; ``needCheckSupport``: a
-compile-time support check on shapes and attributes), or when its TF type maps to no table
-entry (ops a graph-fusion pass or GE rewrites).
+The entry of a TF op is its TF parser IR op's, or that op's const-to-attr 'D' variant where the
+table has one (GE's ConstToAttr passes produce it when the shape-like inputs are constants). A
+table column fits an op when every float input and output has the op's dtype there (but an input
+every column takes in fp32, such as BatchNorm's statistics, stays fp32 in any mode), and every
+format it names can be reached from the tensor's rank (GE converts NCHW to NC1HWC0 or FRACTAL_Z
+for 4-D tensors, and anything to ND). An op is unproven, whatever its columns say, when its
+table defers to the op's Python (``dynamicFormat``: dtypes and formats chosen at compile time;
+``needCheckSupport``: a compile-time support check on shapes and attributes), or when its TF
+type maps to no table entry (ops a graph-fusion pass or GE rewrites).
 """
 import collections
 import gzip
@@ -25,7 +24,6 @@ import json
 import os
 
 from tflib.compat import tf
-
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with gzip.open(os.path.join(HERE, 'data', 'ascend', 'ops_info.json.gz')) as _f:
@@ -44,6 +42,10 @@ MODES = ('allow_mix_precision', 'force_fp16', 'must_keep_origin_dtype')
 # NPULossScaleOptimizer's name scope: on a 910 it holds the float-status ops (NpuGetFloatStatusV2,
 # NpuClearFloatStatusV2), which test/npu_emulator stands TF ops in for.
 FLOAT_STATUS = 'NPULossScaleOptimizermodule'
+
+
+def is_float_status(op):
+    return FLOAT_STATUS in op.name.split('/')
 
 
 Verdict = collections.namedtuple('Verdict', [
@@ -147,7 +149,7 @@ def dtype_map(ops, soc, mode):
         if op.graph not in order:
             order[op.graph] = {o: i for i, o in enumerate(op.graph.get_operations())}
     for op in sorted(ops, key=lambda o: order[o.graph][o]):
-        if op.name.startswith(FLOAT_STATUS):
+        if is_float_status(op):
             continue
         floats = [precision.get(t) for t in op.inputs if t.dtype.base_dtype.is_floating]
         entries = cann_entries(op.type, table)

@@ -107,7 +107,6 @@ def test_npu_loop_op_is_the_adapters_iteration_op(npu_emulator):
         assert session.run(total) == 0 + 1 + 2 + 3  # four elements in one call
         session.run(train)
         assert session.run(total) == 6 + 4  # another op: one iteration
-        load(session)
     wrong = device.session_config('npu', iterations_per_loop=2)
     with tf.Session(graph=op.graph, config=wrong) as session:
         session.run([tf.global_variables_initializer(), elements.initializer])
@@ -147,7 +146,7 @@ def test_npu_loss_scaling_wraps_each_optimizer(npu_emulator):
     manager = wrapped._loss_scale_manager
     assert (manager._incr_every_n_steps, manager._decr_every_n_nan_or_inf,
             manager._decr_ratio) == (1000, 2, .5)
-    assert isinstance(wrapped._opt, device.NamedOutside)
+    assert isinstance(wrapped._opt, device.NamedAsUnwrapped)
     assert isinstance(wrapped._opt._optimizer, tf.train.AdamOptimizer)
     assert sorted(set(names) - {'loss_scale', 'good_steps', 'bad_steps'}) == \
         adam_state('cpu')[1] == ['W', 'W/Adam', 'W/Adam_1', 'beta1_power', 'beta2_power']

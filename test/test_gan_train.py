@@ -223,6 +223,8 @@ def test_debug_is_a_setting_like_the_others(capsys):
     for flags in (['--debug'], ['--debug', 'true'], ['--debug=yes']):
         with pytest.raises(device.DeviceError, match='--device must be one of'):
             gan_train.main(['--device', 'tpu'] + flags)
+    assert gan_train.main(['--mixed_precision', 'maybe', '--debug']) == 2  # unparsed: no debug
+    assert 'error: --mixed_precision must be one of' in capsys.readouterr().err
 
 
 def test_help_lists_presets_and_the_values_that_would_run(capsys):

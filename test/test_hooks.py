@@ -2,9 +2,10 @@
 import types
 
 import numpy as np
+import pytest
 
 from conftest import new_session
-from tflib import gan
+from tflib import device, gan
 from tflib.compat import tf
 from zoo import hooks
 
@@ -48,14 +49,15 @@ def test_the_finite_guard_checks_on_the_same_steps_on_every_rank():
     assert checked == [4, 5, 6, 8, 11, 12]
 
 
-def test_the_weight_check_catches_saturated_values():
-    """A 910 saturates an fp16 overflow at +-65504 instead of making it Inf: such a weight
-    counts as broken, like NaN and Inf; a large but representable one does not."""
+@pytest.mark.parametrize('dev', ['npu', 'cpu'])
+def test_the_weight_check_catches_saturated_values_on_an_npu(dev):
+    """A 910 saturates an fp16 overflow at +-65504 instead of making it Inf: on an NPU such a
+    weight counts as broken, like NaN and Inf; elsewhere only NaN and Inf do."""
     with new_session() as session:
         weights = tf.Variable(np.zeros(3, np.float32))
-        finite = gan.all_finite([weights])
+        finite = gan.all_finite([weights], device.weight_bound(dev))
         session.run(weights.initializer)
-        for value, expected in ((65000., True), (-gan.FP16_MAX, False), (np.inf, False),
-                                (np.nan, False)):
+        for value, expected in ((65000., True), (-65504., dev != 'npu'), (1e30, dev != 'npu'),
+                                (np.inf, False), (np.nan, False)):
             weights.load(np.array([0., value, 1.], np.float32), session)
             assert session.run(finite) == expected, value

@@ -13,6 +13,8 @@ import importlib.util
 import json
 import re
 
+import numpy as np
+
 from tflib.compat import IS_TF2, tf
 from tflib.config import FALSE, TRUE
 
@@ -102,6 +104,14 @@ def data_format(device):
     return 'NHWC' if device == 'cpu' else 'NCHW'
 
 
+def weight_bound(device):
+    """What a weight must stay below in magnitude to count as intact. An Ascend 910 computes in
+    saturation mode: an fp16 overflow becomes +-65504 (fp16's largest value), not Inf, so a
+    value that reached it (a BatchNorm moving variance updated in fp16, say) is as broken as a
+    NaN there; elsewhere only NaN and Inf are."""
+    return 65504. if device == 'npu' else np.inf
+
+
 def mean_pool(device):
     """The mean pool's form (tflib.ops.resample.POOLINGS) for ``device``: on an NPU the strided
     slices a 910 has compiled (its AvgPool takes fp16 only, with a support check at compile
@@ -134,8 +144,8 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
         _npu_debug(npu.parameter_map, debug)
         rewrites.remapping = rewrites.OFF
         # Off is NO_MEM_OPT: the ModelZoo ports' RewriterConfig.OFF (a Toggle, 2) means MANUAL
-        # here, whose topological sort aborts TF 1.15 on a training step with a loss-scale
-        # tf.cond (found by running the NPU path on test/npu_emulator).
+        # here, whose topological sort aborted TF 1.15 (on a CPU) on a training step with a
+        # loss-scale tf.cond (found by running the NPU path on test/npu_emulator).
         rewrites.memory_optimization = rewrites.NO_MEM_OPT
     elif device == 'gpu':
         config.gpu_options.allow_growth = True
@@ -208,26 +218,27 @@ def wrap_optimizer(optimizer, device, mixed_precision=False, is_distributed=Fals
     restoring or fine-tuning model weights never touches it."""
     if device == 'npu':
         scaled = npu_bridge('npu_bridge.estimator.npu.npu_loss_scale_optimizer')
-        return scaled.NPULossScaleOptimizer(NamedOutside(optimizer), loss_scale_manager(),
-                                            is_distributed=is_distributed)
+        return scaled.NPULossScaleOptimizer(NamedAsUnwrapped(optimizer),
+                                            loss_scale_manager(), is_distributed=is_distributed)
     if device == 'gpu' and mixed_precision:
         rewrite = (tf.mixed_precision if IS_TF2 else tf.train.experimental)
-        return rewrite.enable_mixed_precision_graph_rewrite(NamedOutside(optimizer),
+        return rewrite.enable_mixed_precision_graph_rewrite(NamedAsUnwrapped(optimizer),
                                                             loss_scale='dynamic')
     return optimizer
 
 
-class NamedOutside(tf.train.Optimizer):
+class NamedAsUnwrapped(tf.train.Optimizer):
     """``optimizer`` with its state named as if no loss-scaling wrapper were around it.
 
     NPULossScaleOptimizer (and TF's GPU one) applies the gradients inside a ``tf.cond``, whose
     name scope would prefix the variables the optimizer creates there (Adam's
     ``cond/beta1_power``), so a checkpoint would not move between the NPU path and the CPU/GPU
     one with its optimizer state: a resume on the other path would restart Adam's bias
-    correction. The update is made under the name scope the gradients were computed in."""
+    correction. The update is made under the name scope the gradients were computed in (each
+    compute_gradients is followed by its apply_gradients, as minimize() and the wrappers do)."""
 
     def __init__(self, optimizer):
-        super(NamedOutside, self).__init__(False, 'NamedOutside')
+        super(NamedAsUnwrapped, self).__init__(False, getattr(optimizer, '_name', 'Optimizer'))
         self._optimizer, self._scope = optimizer, ''
 
     def compute_gradients(self, *args, **kwargs):

@@ -2,6 +2,8 @@
 and the train ops a model builds from its two step functions."""
 import collections
 
+import numpy as np
+
 from tflib import layout, params
 from tflib.compat import tf
 
@@ -40,11 +42,12 @@ FEATURES_COLLECTION = 'ganzoo_critic_features'
 # 2 lr). Unlike the default GATE_OP, it does not make each op compute all its input gradients,
 # so a generator step skips the critic's unused weight gradients (13% of its FLOPs).
 GATE_GRADIENTS = tf.train.Optimizer.GATE_GRAPH
-# How every minimize() sums a weight's gradient contributions. TF's default adds them in one
-# AddN, which grappler's arithmetic optimizer rewrites, for 3 or more inputs, into an
-# accumulation in arrival order: PGAN's critic (applied to reals, fakes and the penalty's
-# interpolates apart, as its minibatch-stddev layer needs) gave different weights in 6 of 7
-# runs of one seed (TF 2.21, CPU). Sums of pairs keep one order.
+# How gradients sum a tensor's contributions (every minimize() and the gradient penalty's inner
+# gradient). TF's default adds them in one AddN, and grappler may rewrite an AddN of 3 or more
+# into an accumulation in arrival order (TemporaryVariable and AssignAdd; seen with its
+# arithmetic optimizer on, gone with it off): PGAN's 512-wide critic (applied to reals, fakes
+# and the penalty's interpolates apart, as its minibatch-stddev layer needs) gave other
+# weights in 6 of 7 runs of one seed (TF 2.21, CPU). Sums of pairs keep one order.
 AGGREGATION = tf.AggregationMethod.EXPERIMENTAL_TREE
 
 
@@ -60,17 +63,11 @@ def critic_features():
     return tf.get_collection(FEATURES_COLLECTION)
 
 
-# The largest float16. An Ascend 910 computes in saturation mode: an fp16 overflow becomes
-# +-FP16_MAX, not Inf, so a value that reached it (a BatchNorm moving variance updated in fp16,
-# say) is as broken as a NaN, and no model here has a weight that large on any device.
-FP16_MAX = 65504.
-
-
-def all_finite(variables):
-    """A boolean scalar: every value of ``variables`` finite and within fp16's range. Written as
-    |x| < FP16_MAX, which is false for NaN, Inf and saturated values alike, because TF's
-    IsFinite has no AI Core kernel on Ascend (AI CPU only)."""
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.abs(v) < FP16_MAX) for v in variables]))
+def all_finite(variables, bound=np.inf):
+    """A boolean scalar: every value of ``variables`` below ``bound`` in magnitude (so neither
+    NaN nor Inf; tflib.device.weight_bound gives an NPU's). Written as |x| < bound, which is
+    false for NaN, because TF's IsFinite has no AI Core kernel on Ascend (AI CPU only)."""
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.abs(v) < bound) for v in variables]))
 
 
 def carried_state():

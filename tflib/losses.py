@@ -1,5 +1,6 @@
 """GAN losses shared by the models."""
 from tflib.compat import tf
+from tflib.gan import AGGREGATION
 
 
 def wasserstein_critic(critic_real, critic_fake):
@@ -50,7 +51,8 @@ def gradient_penalty(critic, real, fake, alpha):
     norm as sqrt(GP_EPSILON + sum of squares). Unscaled (times lambda by the caller).
     ``critic`` maps a batch like ``real`` to one score per sample."""
     interpolates = real + alpha * (fake - real)
-    gradients = tf.gradients(critic(interpolates), [interpolates])[0]
+    gradients = tf.gradients(critic(interpolates), [interpolates],
+                             aggregation_method=AGGREGATION)[0]
     slopes = tf.sqrt(GP_EPSILON + tf.reduce_sum(tf.square(gradients),
                                                 axis=list(range(1, real.shape.ndims))))
     return tf.reduce_mean(tf.square(slopes - 1.))

@@ -6,7 +6,7 @@ OPS_INFO_DIR holds ``aic-<soc>-ops-info.json`` (CANN 8.1.RC1,
 ``opp/built-in/op_impl/ai_core/tbe/config/<soc>/``). For each op: its inputs' and outputs' dtype
 and format columns, its mixed-precision list (``precision_reduce``: true white, false black,
 absent gray), and the flags that defer support to the op's Python (``dynamicFormat``,
-``needCheckSupport``) or make it format-agnostic (``op.pattern``).
+``needCheckSupport``).
 """
 import glob
 import gzip
@@ -26,8 +26,6 @@ def trim(entry):
             kept[key] = {k: value[k] for k in KEPT_FIELDS if k in value}
         elif key in FLAGS:
             kept[key] = value.get('flag')
-        elif key == 'op' and 'pattern' in value:
-            kept['pattern'] = value['pattern']
     return kept
 
 

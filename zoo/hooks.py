@@ -74,8 +74,8 @@ class Log(Hook):
 
 
 class FiniteGuard(Hook):
-    """Stops the run, keeping the last checkpoint, when the weights went NaN or Inf or reached
-    fp16's largest value, where an Ascend 910 saturates (tflib.gan.all_finite): checked
+    """Stops the run, keeping the last checkpoint, when the weights went NaN or Inf (or, on an
+    NPU, reached fp16's largest value, where a 910 saturates; tflib.device.weight_bound): checked
     on log steps and before anything is written (every multiple of ``periods`` and at the
     end), by every rank at the same steps, so all stop together. A non-finite logged loss
     alone is reported: with loss scaling its step was skipped."""
@@ -94,8 +94,8 @@ class FiniteGuard(Hook):
                     loop.step, ', '.join(bad)))
             return
         meta = checkpoints.read_meta(self.out)
-        raise Diverged('step {}: the weights are not finite (NaN, Inf or beyond fp16\'s '
-                       '+-65504){}; stopped without saving them. '
+        raise Diverged('step {}: the weights are not finite (NaN, Inf or, on an NPU, fp16\'s '
+                       'saturated +-65504){}; stopped without saving them. '
                        'The last good checkpoint is {}: resume from it, e.g. with a lower '
                        'learning rate'.format(
                            loop.step, ' (nor {})'.format(', '.join(bad)) if bad else '',

@@ -134,7 +134,7 @@ def wants_debug(argv):
     command line that does not parse is not asking for it (its error is reported as usual)."""
     try:
         return request(argv).values['debug']
-    except ConfigError:
+    except (ConfigError, device.DeviceError):
         return False
 
 

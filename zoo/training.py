@@ -238,7 +238,7 @@ def phase_graph(job, phase, start):
         signature = model.signature(cfg)
         grid, score = sample_op(gan, signature, run['seed']), sample_op(gan, signature)
         signature = model.signature(cfg, grid[0])  # this phase's image size
-        finite = gan_lib.all_finite(params.all_params())
+        finite = gan_lib.all_finite(params.all_params(), device.weight_bound(job.dev))
         saver = tf.train.Saver(max_to_keep=run['keep_checkpoints'])
         loop_op, load_loop = None, None
         if job.dev == 'npu':  # after the Saver: its loop variables are no model state

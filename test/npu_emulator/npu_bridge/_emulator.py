@@ -1,5 +1,6 @@
 """What the adapter's C++ side and the 910 do, emulated on a CPU: the NpuOptimizer session config
-checked and set aside, the device loop of ``iterations_per_loop``, and the float-status register.
+checked and set aside, the device loop of ``iterations_per_loop``, and the float-status
+register.
 
 Session config (tf_adapter/util/npu_attrs.cc, NpuAttrs::SetNpuOptimizerAttr, lines 1685-2480):
 every parameter must be a key the adapter reads, in the AttrValue field it reads it from (it
@@ -9,19 +10,25 @@ dump_debug_mode, lines 268-285). The checked NpuOptimizer entry is then removed,
 runs on the CPU with the rest of the config.
 
 Device loop (tf_adapter/kernels/geop_npu.cc lines 1221-1224 and 1432-1435; GE's FlowCtrlPass):
-when the session config's ``iterations_per_loop`` K is above 1 and a ``session.run`` executes the
-node named exactly ``IterationOp``, the device runs the whole graph K times, its sunk GetNext
-taking a new element each time (``enable_data_pre_proc``), and the fetches are the last
+when the session config's ``iterations_per_loop`` K is above 1 and a ``session.run`` executes
+the node named exactly ``IterationOp``, the device runs the whole graph K times, its sunk
+GetNext taking a new element each time (``enable_data_pre_proc``), and the fetches are the last
 iteration's. GE's loop bound is the variable ``npu_runconfig/iterations_per_loop`` plus one
-(util.py loads K - 1). Other ``session.run`` calls run once. Refused as the adapter refuses them:
-K > 1 with a OneShotIterator (om_partition_subgraphs_pass.cc lines 2207-2210) or with
-mix_compile_mode (npu_config.py lines 181-186); K > 1 without enable_data_pre_proc, which a 910
-would run on one host element K times, is refused as the migration guide's constraint.
+(util.py loads K - 1). Other ``session.run`` calls run once. Refused as the adapter refuses
+them: K > 1 with a OneShotIterator (om_partition_subgraphs_pass.cc lines 2207-2210). Refused
+though the adapter's session path would run them, as mistakes of ours: K > 1 with
+mix_compile_mode (NPURunConfig refuses it, npu_config.py lines 181-186), K > 1 without
+enable_data_pre_proc (the migration guide's constraint: a 910 would train one host element K
+times), and a loop variable that disagrees with the session config (a 910 would run the
+variable's count).
 
 Float status: the 910 computes in saturation mode and NPULossScaleOptimizer reads the device's
-float-status register (NpuGetFloatStatusV2, int32[8], non-zero after an overflow). Emulated: the
-status is non-zero when a gradient is not finite or, with the knob below, its loss-scaled value
-(what the device computed) is not below a bound. Knobs (environment variables, read when a graph is built):
+float-status register (NpuGetFloatStatusV2, int32[8], non-zero after an overflow anywhere on the
+device since it was last cleared, forward pass included). Emulated from the gradients alone: the
+status is non-zero when one of the wrapper's gradients is not finite or, with the knob below,
+its loss-scaled value (what the device computed) is not below a bound. One rank only: the HCCL
+path (NPUDistributedOptimizer, broadcast, the status summed over ranks) is wired but refuses a
+rank size above 1. Knobs (environment variables, read when a graph is built):
 
 - ``NPU_EMULATOR_OVERFLOW_ABOVE``: a float bound, e.g. 65504 (fp16's largest value): a scaled
   gradient at or above it overflows, as it would in the fp16 of ``allow_mix_precision``.
@@ -72,8 +79,8 @@ def check_npu_parameters(parameters):
                                'be ignored'.format(key))
         field = attr.WhichOneof('value')
         if field != keys[key]:
-            raise AdapterError('NpuOptimizer parameter {!r} set as {}, but the adapter reads .{}(): '
-                               'it would read a default'.format(key, field, keys[key]))
+            raise AdapterError('NpuOptimizer parameter {!r} set as {}, but the adapter reads '
+                               '.{}(): it would read a default'.format(key, field, keys[key]))
         value = getattr(attr, field)
         values[key] = value.decode() if isinstance(value, bytes) else value
     checks = [('precision_mode', PRECISION_MODES), ('dump_mode', DUMP_MODES),
@@ -110,6 +117,9 @@ def _run(self, fetches, feed_dict=None, options=None, run_metadata=None):
 
 
 def _iterations(self, fetches):
+    """The device iterations of a run of ``fetches``. The adapter loops the GeOp that holds
+    IterationOp; here the run must fetch it (a group op, so nothing else depends on it), as the
+    project's loop does."""
     loops = (getattr(self, '_npu', None) or {}).get('iterations_per_loop', 1)
     named = [getattr(f, 'name', None) for f in tf.nest.flatten(fetches)]
     if loops == 1 or ITERATION_OP not in named:
@@ -147,7 +157,8 @@ def overflow_bound():
 
 
 def overflow_steps(variables):
-    """The global steps at which the updates of ``variables`` overflow (NPU_EMULATOR_OVERFLOW_AT)."""
+    """The global steps at which the updates of ``variables`` overflow
+    (NPU_EMULATOR_OVERFLOW_AT)."""
     steps = []
     for rule in filter(None, os.environ.get('NPU_EMULATOR_OVERFLOW_AT', '').split(';')):
         prefix, _, numbers = rule.partition(':')

@@ -28,8 +28,11 @@ def create_or_get_var(var_name):
 
 
 def check_positive_integer(value, name):
-    if not isinstance(value, int) or value < 1:
-        raise ValueError('{} must be a positive integer, got {!r}'.format(name, value))
+    """util.py lines 54-61."""
+    if not isinstance(value, int):
+        raise TypeError('{} must be int, got {}'.format(name, type(value)))
+    if value <= 0:
+        raise ValueError('{} must be positive, got {}'.format(name, value))
 
 
 class IterationPerLoop(object):

@@ -1,10 +1,13 @@
 """ModelArts entry: run test/train_full_1p.sh on --data_url, leave the results in --train_url.
 
 ModelArts passes OBS locations; with moxing (present on ModelArts) the data is copied to local
-disk first and the results back after, otherwise both are used as local paths.
+disk first and the results back after, otherwise both are used as local paths. SIGTERM and
+SIGINT (ModelArts stopping the job) go on to the script, which stops the training with a
+checkpoint; the results are still copied back, and the exit code is the script's.
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -12,10 +15,29 @@ CODE_DIR = os.path.dirname(os.path.abspath(__file__))
 LOCAL_DATA, LOCAL_OUTPUT = '/cache/data', '/cache/output'
 
 
+def run_forwarding_signals(command):
+    """Run ``command``, passing SIGTERM and SIGINT on to it; its exit code."""
+    process = subprocess.Popen(command, cwd=CODE_DIR)
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = [signal.signal(s, lambda signum, _: process.send_signal(signum)) for s in stops]
+    try:
+        return process.wait()
+    finally:
+        for sig, handler in zip(stops, previous):
+            signal.signal(sig, handler)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--data_url', default='/home/ma-user/modelarts/inputs/data_url_0')
-    parser.add_argument('--train_url', default='/home/ma-user/modelarts/outputs/train_url_0/')
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        epilog='Any other argument (--train_steps=N, --batch_size=N, --preset=NAME, '
+               '--KEY=VALUE) goes on to test/train_full_1p.sh; see its --help.')
+    parser.add_argument('--data_url', default='/home/ma-user/modelarts/inputs/data_url_0',
+                        help='the dataset: an OBS location (copied with moxing) or a local '
+                             'folder (default: %(default)s)')
+    parser.add_argument('--train_url', default='/home/ma-user/modelarts/outputs/train_url_0/',
+                        help='where the results go: an OBS location or a local folder '
+                             '(default: %(default)s)')
     args, extra = parser.parse_known_args(argv)
     try:
         import moxing as mox
@@ -33,7 +55,7 @@ def main(argv=None):
     command = ['bash', os.path.join(CODE_DIR, 'test', 'train_full_1p.sh'),
                '--data_path=' + data, '--output_path=' + output] + extra
     print('[CANN-Modelzoo] ' + ' '.join(command), flush=True)
-    status = subprocess.call(command, cwd=CODE_DIR)
+    status = run_forwarding_signals(command)
     if mox is not None:
         mox.file.copy_parallel(src_url=LOCAL_OUTPUT, dst_url=args.train_url)
     print('[CANN-Modelzoo] finished with exit code {}; results in {}'.format(

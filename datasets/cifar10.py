@@ -1,6 +1,11 @@
 """CIFAR-10, python version: ``data_batch_1`` … ``data_batch_5`` (train) and ``test_batch``
 (test), as the Ascend port's ``./dataset`` holds them. Each is a pickle of a dict with ``data``
-uint8 [10000, 3072] (CHW order) and ``labels``."""
+uint8 [10000, 3072] (CHW order) and ``labels``.
+
+A pickle can run any code when it is loaded (a ``__reduce__`` naming ``os.system``), and
+CIFAR-10 batches come from mirrors: so they are read by an unpickler that builds only what the
+format holds (dicts, lists, strings, bytes, numbers and numpy arrays) and refuses any other
+class the file names, before anything of it runs."""
 import os
 import pickle
 
@@ -9,14 +14,34 @@ import numpy as np
 from datasets.base import ArraySource, DataError, fit_array
 
 SPLITS = {'train': ['data_batch_%d' % i for i in range(1, 6)], 'test': ['test_batch']}
+# The globals a CIFAR-10 batch pickle names: numpy's array reconstruction (numpy 1.x and 2.x
+# module names) and, in Python 3 protocol-2 pickles, bytes as _codecs.encode(text, 'latin1').
+ALLOWED_GLOBALS = frozenset([
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')])
+
+
+class _Refused(Exception):
+    """The pickle names a global outside ALLOWED_GLOBALS."""
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in ALLOWED_GLOBALS:
+            raise _Refused('{}.{}'.format(module, name))
+        return super(_BatchUnpickler, self).find_class(module, name)
 
 
 def _unpickle(path):
     try:
         with open(path, 'rb') as f:
-            batch = pickle.load(f, encoding='bytes')
+            batch = _BatchUnpickler(f, encoding='bytes').load()
     except (OSError, IOError) as error:
         raise DataError('{}: cannot read CIFAR-10 batch ({})'.format(path, error.strerror))
+    except _Refused as error:
+        raise DataError('{}: refused: the pickle would build {}, which a CIFAR-10 batch does '
+                        'not hold (nothing of it was run)'.format(path, error))
     except Exception as error:  # pickle raises many kinds on a truncated or foreign file
         raise DataError('{}: not a complete CIFAR-10 python pickle ({}: {})'.format(
             path, type(error).__name__, error))

@@ -255,6 +255,33 @@ def fake_npu_bridge(monkeypatch):
                                  DistributedOptimizer=DistributedOptimizer)
 
 
+def descendants(pid):
+    """The PIDs of ``pid``'s live descendants (from /proc)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/{}/stat'.format(entry)) as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], list(children.get(pid, []))
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack.extend(children.get(child, []))
+    return found
+
+
+def alive(pid):
+    try:
+        with open('/proc/{}/stat'.format(pid)) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
 EMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'npu_emulator')
 
 

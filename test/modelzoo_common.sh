@@ -1,5 +1,8 @@
 # Shared by the Ascend ModelZoo scripts test/train_*_{1p,8p}.sh: arguments, the run (one
-# process, or one per device with HCCL when the script sets ranks=8), the summary.
+# process, or one per device with HCCL when the script sets ranks=8), the summary. SIGTERM and
+# SIGINT (a scheduler stopping the job, Ctrl-C) go on to the training processes, which
+# checkpoint and leave; the script waits for them, writes a summary that says the run was
+# interrupted, and exits 128 + the signal's number.
 # Usage (from a script that sets perf_flag, default_steps and ranks):
 #   source modelzoo_common.sh "$@"
 cur_path=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,12 +13,13 @@ Network="Transferring-GAN_ID1252_for_TensorFlow"
 data_path=""; output_path=""; train_steps="$default_steps"; batch_size=""
 preset=transfer_gan_cifar10; extra=()
 usage() {
+  local steps=${default_steps:-"the preset's"}
   cat <<USAGE
 usage: bash $(basename "$0") --data_path=DIR [options]
     --data_path              the dataset folder (required)
     --output_path            default test/output/\$ASCEND_DEVICE_ID
     --preset                 a gan_train.py preset, default transfer_gan_cifar10
-    --train_steps            generator steps (default: the preset's)
+    --train_steps            generator steps (default: $steps)
     --batch_size             default: the preset's (PGAN: one per resolution)
     --precision_mode         NPU precision, default allow_mix_precision
     --iterations_per_loop    NPU iterations per session call (loop sinking), default 1
@@ -63,30 +67,58 @@ classifier="$data_path/inception/classify_image_graph_def.pb"  # the Ascend port
 
 cd "$cur_path/.." || exit 1
 start_time=$(date +%s)
-run_rank() {  # run_rank LOG: gan_train.py in this shell's environment
-  ${PYTHON:-python3} gan_train.py --preset "$preset" --data_path "$data_path" \
-    --output_path "$output_path/run" "${extra[@]}" > "$1" 2>&1
+pids=()
+interrupted=""
+forward() {  # forward SIGNAL: pass a stop on to every training process
+  interrupted=$1
+  [ ${#pids[@]} -eq 0 ] || kill -s "$1" "${pids[@]}" 2>/dev/null
+}
+trap 'forward TERM' TERM
+trap 'forward INT' INT
+start_rank() {  # start_rank LOG: gan_train.py in the background, its PID in pids
+  "${PYTHON:-python3}" gan_train.py --preset "$preset" --data_path "$data_path" \
+    --output_path "$output_path/run" "${extra[@]}" > "$1" 2>&1 &
+  pids+=($!)
 }
 if [ "$ranks" -eq 1 ]; then
-  run_rank "$print_log"
-  status=$?
+  start_rank "$print_log"
 else  # one process per device; rank 0 writes the run and the log the summary reads
   extra+=(--distributed hccl)
-  pids=()
   for ((rank = 0; rank < ranks; rank++)); do
     RANK_ID=$rank DEVICE_ID=$rank ASCEND_DEVICE_ID=$rank \
-      run_rank "$output_path/train_${rank}.log" &
-    pids+=($!)
+      start_rank "$output_path/train_${rank}.log"
   done
   print_log="$output_path/train_0.log"
-  status=0
-  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
 fi
+running() {  # the training processes not yet reaped (a finished, unreaped one still counts)
+  local pid n=0
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && n=$((n + 1)); done
+  echo $n
+}
+status=0
+left=${#pids[@]}
+while [ "$left" -gt 0 ]; do
+  wait -n; code=$?
+  now=$(running)
+  [ "$now" -lt "$left" ] || continue  # a forwarded signal interrupted wait; nothing ended
+  left=$now
+  if [ $code -ne 0 ] && [ $status -eq 0 ]; then
+    status=$code
+    if [ "$left" -gt 0 ] && [ -z "$interrupted" ]; then
+      # A rank died: the others would wait in HCCL's collectives until HCCL_EXEC_TIMEOUT.
+      echo "[Error] a training process exited with $code; stopping the other ranks"
+      kill -s KILL "${pids[@]}" 2>/dev/null
+    fi
+  fi
+done
 e2e_time=$(( $(date +%s) - start_time ))
-[ $status -eq 0 ] || { echo "[Error] training failed ($status); see $print_log"; tail -3 "$print_log"; exit $status; }
+if [ $status -ne 0 ] && [ -z "$interrupted" ]; then
+  echo "[Error] training failed ($status); see $print_log"; tail -3 "$print_log"; exit $status
+fi
 
 # The batch size that ran (the preset's unless --batch_size), from the run's settings.
-batch_size=${batch_size:-$(grep -o '"batch_size": [0-9]*' "$output_path/run/config.json" | grep -o '[0-9]*$')}
+batch_size=${batch_size:-$(grep -so '"batch_size": [0-9]*' "$output_path/run/config.json" |
+  grep -o '[0-9]*$')}
 # The summary, from gan_train.py's log lines (step: ..., loss_d: ..., sec/step: ..., fps: ...).
 mean_of() { grep -o "$1: [-0-9.e]*" "$print_log" | tail -10 | awk '{s += $2; n++} END {if (n) printf "%.4f", s / n}'; }
 StepTime=$(mean_of 'sec/step')
@@ -96,24 +128,36 @@ TrainAccuracy=$(grep 'Final Average Distances' "$print_log" | awk '{print $8}' |
 TrainingTime=$e2e_time
 [ -n "$train_steps" ] && TrainingTime=$(awk -v t="$StepTime" -v n="$train_steps" 'BEGIN {printf "%.2f", t * n}')
 DeviceType=$(uname -m)
+last_step=$(grep -o 'step: [0-9]*/[0-9]*' "$print_log" | tail -1 | awk '{print $2}')
+RunStatus=finished
+if [ -n "$interrupted" ]; then
+  RunStatus="interrupted by SIG$interrupted at step ${last_step:-0}; rerun to resume"
+  TrainingTime=$e2e_time
+fi
 CaseName="${Network}_bs${batch_size}_${RANK_SIZE}p_$([ "$perf_flag" = 1 ] && echo perf || echo acc)"
 grep -o 'loss_d: [-0-9.e]*' "$print_log" | awk '{print $2}' > "$output_path/${CaseName}_loss.txt"
 if ! grep -q "The model has been compiled on the Ascend AI processor" "$print_log"; then
   echo "note: this run did not use an Ascend NPU"
 fi
-echo "Final Performance images/sec : $ActualFPS"
-echo "Final Performance sec/step : $StepTime"
+echo "Run : $RunStatus"
+echo "Final Performance images/sec : ${ActualFPS:-None}"
+echo "Final Performance sec/step : ${StepTime:-None}"
 echo "Final Train Accuracy : ${TrainAccuracy:-None}"
 echo "E2E Training Duration sec : $e2e_time"
 {
   echo "Network = ${Network}"
   echo "RankSize = ${RANK_SIZE}"
-  echo "BatchSize = ${batch_size}"
+  echo "BatchSize = ${batch_size:-None}"
   echo "DeviceType = ${DeviceType}"
   echo "CaseName = ${CaseName}"
-  echo "ActualFPS = ${ActualFPS}"
+  echo "RunStatus = ${RunStatus}"
+  echo "ActualFPS = ${ActualFPS:-None}"
   echo "TrainingTime = ${TrainingTime}"
-  echo "ActualLoss = ${ActualLoss}"
+  echo "ActualLoss = ${ActualLoss:-None}"
   echo "TrainAccuracy = ${TrainAccuracy:-None}"
   echo "E2ETrainingTime = ${e2e_time}"
 } > "$output_path/${CaseName}.log"
+case $interrupted in
+  TERM) exit 143 ;;
+  INT) exit 130 ;;
+esac

@@ -261,7 +261,8 @@ def test_the_check_finds_what_it_guards_against():
 def test_every_frozen_generator_converts_with_atc(preset):
     """Every op of the generator freeze_graph.py writes has a TF parser mapping in ATC and a
     kernel column for its dtype under ATC's inference default (force_fp16) on a 310, a 310P
-    and a 910."""
+    and a 910, and is one gan_eval.py runs (the union of these is zoo/generators.py's
+    GENERATOR_OPS)."""
     job = preset_job(preset)
     model = job.settings.model
     # What freeze_graph builds: NHWC (the checkpoint's layout is free), the last phase.
@@ -274,6 +275,9 @@ def test_every_frozen_generator_converts_with_atc(preset):
             session, graph.as_graph_def(), ['images', generators.SIGNATURE])
     missing = sorted(set(tf115_type(node.op) for node in frozen.node) - ATC - {None})
     assert not missing, '{}: no ATC parser mapping for {}'.format(preset, missing)
+    unlisted = sorted(set(node.op for node in frozen.node) - generators.GENERATOR_OPS)
+    assert not unlisted, '{}: add {} to zoo/generators.py GENERATOR_OPS, or gan_eval.py will ' \
+        'refuse its export'.format(preset, unlisted)
     with tf.Graph().as_default() as imported:
         tf.import_graph_def(frozen, name='')
     problems = dtype_problems(set(imported.get_operations()), preset, INFERENCE_CHIPS,

@@ -1,9 +1,13 @@
 """The Ascend ModelZoo scripts and the ModelArts entry, run on CPU on a tiny dataset."""
 import os
+import signal
 import subprocess
 import sys
+import time
 
-from conftest import write_cifar
+import pytest
+
+from conftest import alive, descendants, write_cifar
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ['--DIM_G=4', '--DIM_D=4', '--N_CRITIC=1', '--LOG_STEP=1', '--device=cpu']
@@ -116,3 +120,92 @@ def test_scripts_take_the_modelzoo_template_switches(tmp_path):
         assert usage.returncode == 0
         for flag in TEMPLATE_FLAGS:
             assert flag.split('=')[0] + ' ' in usage.stdout, (script, flag)
+
+
+def stopped_midway(command, log, stop, timeout=180):
+    """Start ``command`` (in a session of its own), wait until ``log`` shows training, call
+    ``stop(process)``; (exit code, output, the training PIDs it had)."""
+    process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, PYTHON=sys.executable),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True, start_new_session=True)
+    deadline = time.time() + timeout
+    while not (os.path.exists(str(log)) and 'step: ' in open(str(log)).read()):
+        assert process.poll() is None and time.time() < deadline, process.communicate()[0]
+        time.sleep(.2)
+    training = [p for p in descendants(process.pid)
+                if 'gan_train.py' in open('/proc/{}/cmdline'.format(p)).read()]
+    assert training
+    stop(process)
+    out = process.communicate(timeout=timeout)[0]
+    return process.returncode, out, training
+
+
+@pytest.mark.parametrize('how', ['SIGTERM to the script', 'Ctrl-C to its process group'])
+def test_a_stopped_performance_script_stops_its_training(tmp_path, how):
+    """A scheduler's SIGTERM (to the script alone) or a Ctrl-C (to the whole group): the
+    training checkpoints and ends, nothing is left running, the summary says the run was
+    interrupted, and the exit code is 128 + the signal."""
+    write_cifar(tmp_path / 'data', n=4)
+    out = tmp_path / 'out'
+    sig = signal.SIGTERM if how.startswith('SIGTERM') else signal.SIGINT
+    stop = (lambda p: os.kill(p.pid, sig)) if sig == signal.SIGTERM else \
+        (lambda p: os.killpg(p.pid, sig))
+    code, output, training = stopped_midway(
+        ['bash', 'test/train_performance_1p.sh', '--data_path=%s' % (tmp_path / 'data'),
+         '--output_path=%s' % out, '--train_steps=100000', '--batch_size=4'] + TINY,
+        out / 'train_0.log', stop)
+    assert code == 128 + sig, output
+    assert not any(alive(p) for p in training)
+    case = 'Transferring-GAN_ID1252_for_TensorFlow_bs4_1p_perf'
+    fields = summary(str(out / (case + '.log')))
+    assert fields['RunStatus'].startswith('interrupted by SIG{} at step '.format(
+        'TERM' if sig == signal.SIGTERM else 'INT')), fields
+    assert all(fields[key] for key in FIELDS) and float(fields['ActualFPS']) > 0
+    assert os.path.exists(str(out / 'run' / 'meta.json'))  # the checkpoint of the stop
+
+
+def test_a_stopped_modelarts_entry_stops_its_script_and_training(tmp_path):
+    write_cifar(tmp_path / 'data', n=4)
+    url = tmp_path / 'train_url'
+    code, output, training = stopped_midway(
+        [sys.executable, 'modelarts_entry_acc.py', '--data_url', str(tmp_path / 'data'),
+         '--train_url', str(url), '--train_steps=100000', '--batch_size=4'] + TINY,
+        url / 'train_0.log', lambda p: os.kill(p.pid, signal.SIGTERM))
+    assert code == 128 + signal.SIGTERM, output
+    assert not any(alive(p) for p in training)
+    assert 'finished with exit code 143' in output
+    case = 'Transferring-GAN_ID1252_for_TensorFlow_bs4_1p_acc'
+    assert summary(str(url / (case + '.log')))['RunStatus'].startswith('interrupted by SIGTERM')
+
+
+def test_the_performance_script_says_its_default_steps():
+    usage = run(['bash', 'test/train_performance_1p.sh', '--help']).stdout
+    assert 'generator steps (default: 100)' in usage
+    assert "generator steps (default: the preset's)" in run(
+        ['bash', 'test/train_full_1p.sh', '--help']).stdout
+    assert 'goes on to test/train_full_1p.sh' in run(
+        [sys.executable, 'modelarts_entry_acc.py', '--help']).stdout
+
+
+def test_a_dying_rank_stops_the_others_of_the_8p_script(tmp_path):
+    """Off Ascend, with stand-in ranks: rank 3 fails at once while the others would wait
+    (in HCCL's collectives, until HCCL_EXEC_TIMEOUT, 30 minutes by default): the script stops
+    them within seconds and exits with the failure."""
+    stand_in = tmp_path / 'python'
+    stand_in.write_text('#!/bin/bash\n'
+                        'echo $$ >> "%s"\n'
+                        '[ "$RANK_ID" = 3 ] && exit 3\n'
+                        'exec sleep 600\n' % (tmp_path / 'pids'))
+    stand_in.chmod(0o755)
+    table = tmp_path / 'rank_table_8p.json'
+    table.write_text('{}')
+    start = time.time()
+    result = subprocess.run(
+        ['bash', 'test/train_full_8p.sh', '--data_path=%s' % tmp_path, '--output_path=%s' % (
+            tmp_path / 'out'), '--rank_table=%s' % table], cwd=ROOT,
+        env=dict(os.environ, PYTHON=str(stand_in)), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+    assert time.time() - start < 30 and result.returncode == 3, result.stdout
+    assert 'a training process exited with 3; stopping the other ranks' in result.stdout
+    pids = [int(p) for p in (tmp_path / 'pids').read_text().split()]
+    assert len(pids) == 8 and not any(alive(p) for p in pids)

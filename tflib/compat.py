@@ -16,3 +16,8 @@ _tf.compat.v1.logging.set_verbosity(_tf.compat.v1.logging.ERROR)
 tf = _tf.compat.v1 if IS_TF2 else _tf
 if IS_TF2:
     tf.disable_v2_behavior()
+
+# The proto of a saved_model.pb, to read one before TensorFlow loads it (zoo/generators.py).
+from tensorflow.core.protobuf import saved_model_pb2 as _saved_model_pb2  # noqa: E402
+
+SavedModelProto = _saved_model_pb2.SavedModel

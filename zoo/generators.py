@@ -16,8 +16,8 @@ import numpy as np
 
 import configs
 import models
-from tflib import checkpoints, layout
-from tflib.compat import tf
+from tflib import checkpoints, graph_guard, layout
+from tflib.compat import SavedModelProto, tf
 from tflib.config import ConfigError, parse_flags
 from tflib.metrics.classifier import ScorerError, read_graph_def
 
@@ -26,6 +26,19 @@ SIGNATURE = 'signature'
 ONNX_SIGNATURE = 'ganzoo.signature'
 FACTS_KEY = 'signature'
 FACTS = ('z_dim', 'n_classes', 'image_size', 'channels')  # the order of signature_vector
+# The op types a generator file may run: every preset's frozen generator on TF 1.15 and 2.x
+# (test_freeze_graph.py rebuilds the union), and the older spellings of the same math.
+GENERATOR_OPS = frozenset([
+    'Add', 'AddV2', 'BiasAdd', 'ConcatV2', 'Const', 'Conv2D', 'Conv2DBackpropInput',
+    'DepthToSpace', 'Erf', 'FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', 'Identity',
+    'LeakyRelu', 'MatMul', 'Mean', 'Mul', 'NoOp', 'OneHot', 'Pack', 'Placeholder', 'RealDiv',
+    'Relu', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Square', 'SquaredDifference',
+    'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Transpose'])
+# What loading a SavedModel runs besides: its variables, restored from its own files, and
+# the ops of the collections TF's loader runs after (main_op, legacy_init_op).
+RESTORE_OPS = frozenset(['Assign', 'AssignVariableOp', 'Const', 'NoOp', 'RestoreV2',
+                         'VarHandleOp', 'VariableV2'])
+INIT_COLLECTIONS = ('saved_model_main_op', 'legacy_init_op')
 
 
 def find_meta(path):
@@ -161,10 +174,37 @@ def not_a_saved_model_dir(path):
     return None
 
 
+def check_saved_model(path):
+    """Refuse (graph_guard.UnsafeGraph) a SavedModel whose loading or serving would run an op
+    outside GENERATOR_OPS and RESTORE_OPS: its restore op, its init ops and its signatures'
+    outputs, read from saved_model.pb before TensorFlow loads anything."""
+    saved = SavedModelProto()
+    try:
+        with open(os.path.join(path, 'saved_model.pb'), 'rb') as f:
+            saved.ParseFromString(f.read())
+    except Exception as error:  # protobuf's DecodeError and friends
+        raise ScorerError('{}: not a SavedModel ({})'.format(path, type(error).__name__))
+    for meta_graph in saved.meta_graphs:
+        if tf.saved_model.tag_constants.SERVING not in meta_graph.meta_info_def.tags:
+            continue
+        saver = meta_graph.saver_def
+        runs = [saver.restore_op_name] if saver.restore_op_name else []
+        for key, collection in meta_graph.collection_def.items():
+            if key in INIT_COLLECTIONS:
+                runs += list(collection.node_list.value)
+        fed = [saver.filename_tensor_name] if saver.filename_tensor_name else []
+        for signature in meta_graph.signature_def.values():
+            runs += [info.name for info in signature.outputs.values()]
+            fed += [info.name for info in signature.inputs.values()]
+        graph_guard.check(meta_graph.graph_def, runs, GENERATOR_OPS | RESTORE_OPS, path, fed)
+
+
 def load_saved_model(session, path):
-    """Load the SavedModel at ``path`` (tag ``serve``) into ``session``'s graph; returns the
-    tensor names of its ``serving_default`` signature ({'z', 'label'?, 'images'}) and the
-    generator's Signature (from its ``FACTS_KEY`` signature)."""
+    """Load the SavedModel at ``path`` (tag ``serve``) into ``session``'s graph, once
+    ``check_saved_model`` passes; returns the tensor names of its ``serving_default`` signature
+    ({'z', 'label'?, 'images'}) and the generator's Signature (from its ``FACTS_KEY``
+    signature)."""
+    check_saved_model(path)
     try:
         meta_graph = tf.saved_model.loader.load(
             session, [tf.saved_model.tag_constants.SERVING], path)
@@ -210,7 +250,9 @@ class Sampler(object):
         try:
             with graph.as_default():
                 if path.endswith('.pb'):
-                    tf.import_graph_def(read_graph_def(path, 'generator graph'), name='')
+                    graph_def = read_graph_def(path, 'generator graph')
+                    graph_guard.check(graph_def, ['images', SIGNATURE], GENERATOR_OPS, path)
+                    tf.import_graph_def(graph_def, name='')
                     self.signature = pb_signature(path, graph, n_classes)
                 elif is_saved_model(path):
                     names, self.signature = load_saved_model(self.session, path)

@@ -72,6 +72,14 @@ class Log(Hook):
             self.board.scalars(loop.step, values)
         self.since, self.steps, self.images = time.time(), 0, 0
 
+    def end(self, loop):
+        """A run stopped between log steps gets a last line, speed only (its losses were not
+        fetched): the ModelZoo scripts summarise from it."""
+        if loop.stopped and self.steps:
+            elapsed = time.time() - self.since
+            loop.say(logs.log_line(loop.step, loop.total, {}, elapsed / self.steps,
+                                   self.images / elapsed, loop.progress.eta(loop.step)))
+
 
 class FiniteGuard(Hook):
     """Stops the run, keeping the last checkpoint, when the weights went NaN or Inf (or, on an

@@ -61,7 +61,7 @@ def load_stats(path):
     KID and precision / recall / density / coverage; labels, one per feature, for the
     per-class breakdown."""
     try:
-        stats = dict(np.load(path))
+        stats = dict(np.load(path, allow_pickle=False))
     except (OSError, ValueError) as error:
         raise ConfigError('{}: not a readable statistics .npz ({})'.format(path, error))
     if 'mu' not in stats or 'sigma' not in stats:

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from tflib import graph_guard
 from tflib.compat import tf
 from tflib.images import to_uint8
 from tflib.metrics.scores import softmax
@@ -50,6 +51,8 @@ class FrozenClassifier(object):
     def __init__(self, path, input=INCEPTION['input'], features=INCEPTION['features'],
                  logits=INCEPTION['logits'], batch_size=100):
         graph_def = read_graph_def(path)
+        graph_guard.check(graph_def, [features, logits], graph_guard.TENSOR_MATH, path,
+                          fed=[input])
         self.path, self.batch_size = path, batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():

@@ -16,15 +16,27 @@ LOCAL_DATA, LOCAL_OUTPUT = '/cache/data', '/cache/output'
 
 
 def run_forwarding_signals(command):
-    """Run ``command``, passing SIGTERM and SIGINT on to it; its exit code."""
-    process = subprocess.Popen(command, cwd=CODE_DIR)
+    """Run ``command``, passing SIGTERM and SIGINT on to it (one that comes before it has
+    started is passed on once it has); its exit code, 128 + N when a signal N ended it."""
+    started, pending = [], []
+
+    def forward(signum, _frame):
+        if started:
+            started[0].send_signal(signum)
+        else:
+            pending.append(signum)
+
     stops = (signal.SIGTERM, signal.SIGINT)
-    previous = [signal.signal(s, lambda signum, _: process.send_signal(signum)) for s in stops]
+    previous = [signal.signal(s, forward) for s in stops]
     try:
-        return process.wait()
+        started.append(subprocess.Popen(command, cwd=CODE_DIR))
+        for signum in pending:
+            started[0].send_signal(signum)
+        code = started[0].wait()
     finally:
         for sig, handler in zip(stops, previous):
             signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
 
 
 def main(argv=None):

@@ -4,8 +4,8 @@ uint8 [10000, 3072] (CHW order) and ``labels``.
 
 A pickle can run any code when it is loaded (a ``__reduce__`` naming ``os.system``), and
 CIFAR-10 batches come from mirrors: so they are read by an unpickler that builds only what the
-format holds (dicts, lists, strings, bytes, numbers and numpy arrays) and refuses any other
-class the file names, before anything of it runs."""
+format holds (dicts, lists, tuples, strings, bytes, numbers, numpy arrays and dtypes) and
+refuses any other class or function the file names, before anything of it runs."""
 import os
 import pickle
 
@@ -26,10 +26,19 @@ class _Refused(Exception):
     """The pickle names a global outside ALLOWED_GLOBALS."""
 
 
+def _latin1(text, encoding):
+    """_codecs.encode as Python 3 pickles bytes with it; no other codec."""
+    if encoding not in ('latin1', 'latin-1'):
+        raise _Refused('_codecs.encode with the codec {!r}'.format(encoding))
+    return text.encode('latin1')
+
+
 class _BatchUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) not in ALLOWED_GLOBALS:
             raise _Refused('{}.{}'.format(module, name))
+        if (module, name) == ('_codecs', 'encode'):
+            return _latin1
         return super(_BatchUnpickler, self).find_class(module, name)
 
 

@@ -274,6 +274,15 @@ def descendants(pid):
     return found
 
 
+def cmdline(pid):
+    """A process's command line ('' once it has gone)."""
+    try:
+        with open('/proc/{}/cmdline'.format(pid), 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace')
+    except OSError:
+        return ''
+
+
 def alive(pid):
     try:
         with open('/proc/{}/stat'.format(pid)) as f:

@@ -69,9 +69,10 @@ cd "$cur_path/.." || exit 1
 start_time=$(date +%s)
 pids=()
 interrupted=""
-forward() {  # forward SIGNAL: pass a stop on to every training process
+forward() {  # forward SIGNAL: stop every training process (SIGTERM: a background child of a
+  # script ignores SIGINT until gan_train.py's training loop catches it)
   interrupted=$1
-  [ ${#pids[@]} -eq 0 ] || kill -s "$1" "${pids[@]}" 2>/dev/null
+  [ ${#pids[@]} -eq 0 ] || kill -s TERM "${pids[@]}" 2>/dev/null
 }
 trap 'forward TERM' TERM
 trap 'forward INT' INT
@@ -90,26 +91,25 @@ else  # one process per device; rank 0 writes the run and the log the summary re
   done
   print_log="$output_path/train_0.log"
 fi
-running() {  # the training processes not yet reaped (a finished, unreaped one still counts)
-  local pid n=0
-  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && n=$((n + 1)); done
-  echo $n
-}
+# Poll the training processes (wait -n needs bash 4.3; CentOS 7 and EulerOS have 4.2): a
+# finished one is reaped by wait, which gives its status; the first failure, unless the job was
+# stopped, kills the others, which would otherwise wait in HCCL's collectives until
+# HCCL_EXEC_TIMEOUT. The sleep is waited for, so a forwarded signal interrupts it.
 status=0
-left=${#pids[@]}
-while [ "$left" -gt 0 ]; do
-  wait -n; code=$?
-  now=$(running)
-  [ "$now" -lt "$left" ] || continue  # a forwarded signal interrupted wait; nothing ended
-  left=$now
-  if [ $code -ne 0 ] && [ $status -eq 0 ]; then
-    status=$code
-    if [ "$left" -gt 0 ] && [ -z "$interrupted" ]; then
-      # A rank died: the others would wait in HCCL's collectives until HCCL_EXEC_TIMEOUT.
-      echo "[Error] a training process exited with $code; stopping the other ranks"
-      kill -s KILL "${pids[@]}" 2>/dev/null
-    fi
+left=("${pids[@]}")
+while [ ${#left[@]} -gt 0 ]; do
+  still=()
+  for pid in "${left[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then still+=("$pid"); continue; fi
+    wait "$pid"; code=$?
+    [ $code -eq 0 ] || [ $status -ne 0 ] || status=$code
+  done
+  left=("${still[@]}")
+  if [ $status -ne 0 ] && [ -z "$interrupted" ] && [ ${#left[@]} -gt 0 ]; then
+    echo "[Error] a training process exited with $status; stopping the other ranks"
+    kill -s KILL "${left[@]}" 2>/dev/null
   fi
+  [ ${#left[@]} -eq 0 ] || { sleep 1 & wait $!; }
 done
 e2e_time=$(( $(date +%s) - start_time ))
 if [ $status -ne 0 ] && [ -z "$interrupted" ]; then

@@ -13,7 +13,7 @@ import pytest
 
 import datasets.base
 import gan_train
-from conftest import alive, descendants, new_session
+from conftest import alive, cmdline, descendants, new_session
 from tflib import checkpoints, device, distributed
 from tflib.compat import tf
 from tflib.config import ConfigError
@@ -194,14 +194,17 @@ def test_a_dying_rank_ends_the_job_and_a_rerun_resumes(tmp_path, rank):
                checkpoints.read_meta(str(run))['step'] >= 4):
         assert job.poll() is None and time.time() < deadline, job.communicate()[0][-2000:]
         time.sleep(.2)
-    ranks = {}
+    ranks = []
     for pid in descendants(job.pid):
-        with open('/proc/{}/environ'.format(pid), 'rb') as f:
-            environ = dict(v.split(b'=', 1) for v in f.read().split(b'\0') if b'=' in v)
-        if b'HOROVOD_RANK' in environ and b'gan_train.py' in open(
-                '/proc/{}/cmdline'.format(pid), 'rb').read():
-            ranks[int(environ[b'HOROVOD_RANK'])] = pid
-    assert sorted(ranks) == [0, 1], ranks
+        try:
+            with open('/proc/{}/environ'.format(pid), 'rb') as f:
+                environ = dict(v.split(b'=', 1) for v in f.read().split(b'\0') if b'=' in v)
+        except OSError:
+            continue
+        if b'HOROVOD_RANK' in environ and 'gan_train.py' in cmdline(pid):
+            ranks.append((int(environ[b'HOROVOD_RANK']), pid))
+    assert sorted(r for r, _ in ranks) == [0, 1], ranks
+    ranks = dict(ranks)
     started = time.time()
     os.kill(ranks[rank], signal.SIGKILL)
     out = job.communicate(timeout=DEATH_BOUND * 2)[0].decode('utf-8', 'replace')

@@ -10,7 +10,7 @@ import gan_eval
 import gan_train
 from conftest import new_session, write_cifar, write_standin_classifier
 from tflib import graph_guard
-from tflib.compat import tf
+from tflib.compat import SavedModelProto, tf
 from zoo import generators
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '2', '--N_CRITIC', '1', '--ITERS', '1',
@@ -75,21 +75,28 @@ def test_a_generator_pb_with_file_ops_is_refused(tmp_path, capsys):
 
 
 def test_a_saved_model_that_would_write_files_is_refused(tmp_path, capsys):
-    """In its serving graph, or in the init op TF's loader runs."""
-    for where in ('serving', 'init'):
+    """In its serving graph, in the init op TF's loader runs, or behind a serving input the
+    sampler does not feed; and a SavedModel with variables but no saver (TF's loader would
+    restore them by an op of its own)."""
+    for where in ('serving', 'init', 'input'):
         target, path = tmp_path / (where + '_written'), tmp_path / where
         with new_session() as session:
             graph = session.graph
+            init = None
             if where == 'serving':
                 inputs, images = hostile_generator(graph, str(target))
-                init = None
             else:
                 z = tf.placeholder(tf.float32, [None, 4], name='z')
                 inputs, images = {'z': z}, tf.reshape(tf.tanh(z), [-1, 2, 2, 1])
-                init = tf.io.write_file(str(target), 'owned')
+                if where == 'init':
+                    init = tf.io.write_file(str(target), 'owned')
+                else:
+                    with tf.control_dependencies([tf.io.write_file(str(target), 'owned')]):
+                        inputs['evil'] = tf.identity(0., name='evil')
+                    images = images + inputs['evil']
             info = tf.saved_model.utils.build_tensor_info
             serving = tf.saved_model.signature_def_utils.build_signature_def(
-                {'z': info(inputs['z'])}, {'images': info(images)})
+                {k: info(v) for k, v in inputs.items()}, {'images': info(images)})
             builder = tf.saved_model.Builder(str(path))
             builder.add_meta_graph_and_variables(
                 session, [tf.saved_model.tag_constants.SERVING], main_op=init,
@@ -99,6 +106,25 @@ def test_a_saved_model_that_would_write_files_is_refused(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count('\n') == 1 and 'refused' in err and 'WriteFile' in err, err
         assert not target.exists(), where
+    with new_session() as session:
+        weights = tf.Variable(tf.ones([4]), name='W')
+        z = tf.placeholder(tf.float32, [None, 4], name='z')
+        images = tf.reshape(z * weights, [-1, 2, 2, 1])
+        session.run(weights.initializer)
+        info = tf.saved_model.utils.build_tensor_info
+        builder = tf.saved_model.Builder(str(tmp_path / 'saverless'))
+        builder.add_meta_graph_and_variables(
+            session, [tf.saved_model.tag_constants.SERVING], signature_def_map={
+                'serving_default': tf.saved_model.signature_def_utils.build_signature_def(
+                    {'z': info(z)}, {'images': info(images)})})
+        builder.save()
+    saved_model = tmp_path / 'saverless' / 'saved_model.pb'
+    saved = SavedModelProto()
+    saved.ParseFromString(saved_model.read_bytes())
+    saved.meta_graphs[0].ClearField('saver_def')
+    saved_model.write_bytes(saved.SerializeToString())
+    assert gan_eval.main(['--ckpt', str(tmp_path / 'saverless'), '--n', '4']) == 2
+    assert 'refused: it has variables but no saver' in capsys.readouterr().err
 
 
 def test_a_classifier_that_would_run_other_ops_is_refused(tmp_path):
@@ -110,22 +136,33 @@ def test_a_classifier_that_would_run_other_ops_is_refused(tmp_path):
         graph_def.ParseFromString(f.read())
     graph_guard.check(graph_def, ['pool_3', 'softmax/logits/MatMul'],
                       graph_guard.TENSOR_MATH, clean, fed=['ExpandDims:0'])
-    with tf.Graph().as_default() as graph:
-        images = tf.placeholder(tf.float32, [1, None, None, 3], name='ExpandDims')
-        tf.io.read_file('/etc/hostname', name='upstream_only')  # not run: not checked
-        leak = tf.cast(tf.strings.length(tf.io.read_file(os.path.abspath(__file__))),
-                       tf.float32)
-        pool = tf.reshape(tf.reduce_mean(images), [1, 1, 1, 1]) + 0. * leak
-        tf.identity(pool, name='pool_3')
-        tf.matmul(tf.reshape(pool, [1, 1]), tf.ones([1, 10]), name='softmax/logits/MatMul')
-    try:
-        graph_guard.check(graph.as_graph_def(), ['pool_3', 'softmax/logits/MatMul'],
-                          graph_guard.TENSOR_MATH, 'C.pb', fed=['ExpandDims:0'])
-    except graph_guard.UnsafeGraph as error:
-        assert 'C.pb: refused' in str(error) and 'ReadFile' in str(error)
-        assert 'upstream_only' not in str(error)
-    else:
-        raise AssertionError('a classifier reading files was not refused')
+    outputs = ['pool_3', 'softmax/logits/MatMul']
+    for leak in ('data', 'control edge into the fed input'):
+        with tf.Graph().as_default() as graph:
+            upstream = tf.io.decode_jpeg(tf.io.read_file('/nonexistent.jpg'))  # never runs
+            if leak == 'data':
+                images = tf.identity(tf.cast(upstream, tf.float32)[None], name='ExpandDims')
+                read = tf.io.read_file(os.path.abspath(__file__))
+                extra = tf.cast(tf.strings.length(read), tf.float32)
+            else:  # ExpandDims is fed, but its control input still runs
+                with tf.control_dependencies([tf.io.write_file('/tmp/x', 'x')]):
+                    images = tf.identity(tf.cast(upstream, tf.float32)[None],
+                                         name='ExpandDims')
+                extra = 0.
+            pool = tf.reshape(tf.reduce_mean(images), [1, 1, 1, 1]) + 0. * extra
+            with tf.control_dependencies([images.op] if leak != 'data' else []):
+                pool = tf.identity(pool, name='pool_3')
+            tf.matmul(tf.reshape(pool, [1, 1]), tf.ones([1, 10]), name='softmax/logits/MatMul')
+        graph_def = graph.as_graph_def()
+        runs = set(graph_guard.ops_that_run(graph_def, outputs, ['ExpandDims:0']).values())
+        assert ('DecodeJpeg' in runs) == (leak != 'data'), (leak, runs)
+        try:
+            graph_guard.check(graph_def, outputs, graph_guard.TENSOR_MATH, 'C.pb',
+                              fed=['ExpandDims:0'])
+        except graph_guard.UnsafeGraph as error:
+            assert 'C.pb: refused' in str(error) and 'File' in str(error), error
+        else:
+            raise AssertionError('a classifier reading or writing files was not refused')
 
 
 def test_functions_a_graph_calls_are_checked_whole():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import alive, descendants, write_cifar
+from conftest import alive, cmdline, descendants, write_cifar
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ['--DIM_G=4', '--DIM_D=4', '--N_CRITIC=1', '--LOG_STEP=1', '--device=cpu']
@@ -132,8 +132,7 @@ def stopped_midway(command, log, stop, timeout=180):
     while not (os.path.exists(str(log)) and 'step: ' in open(str(log)).read()):
         assert process.poll() is None and time.time() < deadline, process.communicate()[0]
         time.sleep(.2)
-    training = [p for p in descendants(process.pid)
-                if 'gan_train.py' in open('/proc/{}/cmdline'.format(p)).read()]
+    training = [p for p in descendants(process.pid) if 'gan_train.py' in cmdline(p)]
     assert training
     stop(process)
     out = process.communicate(timeout=timeout)[0]
@@ -192,10 +191,13 @@ def test_a_dying_rank_stops_the_others_of_the_8p_script(tmp_path):
     (in HCCL's collectives, until HCCL_EXEC_TIMEOUT, 30 minutes by default): the script stops
     them within seconds and exits with the failure."""
     stand_in = tmp_path / 'python'
+    pids = tmp_path / 'pids'
     stand_in.write_text('#!/bin/bash\n'
                         'echo $$ >> "%s"\n'
-                        '[ "$RANK_ID" = 3 ] && exit 3\n'
-                        'exec sleep 600\n' % (tmp_path / 'pids'))
+                        'if [ "$RANK_ID" = 3 ]; then  # once every rank has started\n'
+                        '  while [ "$(wc -l < "%s")" -lt 8 ]; do sleep .1; done; exit 3\n'
+                        'fi\n'
+                        'exec sleep 600\n' % (pids, pids))
     stand_in.chmod(0o755)
     table = tmp_path / 'rank_table_8p.json'
     table.write_text('{}')
@@ -207,5 +209,5 @@ def test_a_dying_rank_stops_the_others_of_the_8p_script(tmp_path):
         stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
     assert time.time() - start < 30 and result.returncode == 3, result.stdout
     assert 'a training process exited with 3; stopping the other ranks' in result.stdout
-    pids = [int(p) for p in (tmp_path / 'pids').read_text().split()]
+    pids = [int(p) for p in pids.read_text().split()]
     assert len(pids) == 8 and not any(alive(p) for p in pids)

@@ -29,8 +29,9 @@ class UnsafeGraph(ConfigError):
     """A graph would run an op outside the allow-list; the message names the file and types."""
 
 
-def _node_name(tensor_name):
-    return tensor_name.lstrip('^').split(':')[0]
+def _tensor(name):
+    """'x' -> 'x:0'; 'x:1' as it is."""
+    return name if ':' in name else name + ':0'
 
 
 def _called_functions(node, library):
@@ -45,18 +46,22 @@ def _called_functions(node, library):
 
 def ops_that_run(graph_def, outputs, fed=()):
     """{node or function-node name: op type} of what running ``outputs`` (tensor or op names)
-    executes, not going past the nodes of ``fed`` tensor names."""
+    executes when the tensors ``fed`` are fed: a fed tensor is not computed, but its node still
+    runs when a control edge or another of its outputs is needed (as TensorFlow prunes)."""
     nodes = {node.name: node for node in graph_def.node}
     library = {f.signature.name: f for f in graph_def.library.function}
-    stop = set(_node_name(name) for name in fed)
-    found, stack, seen_functions = {}, [_node_name(name) for name in outputs], set()
+    fed = set(_tensor(name) for name in fed)
+    found, seen_functions = {}, set()
+    stack = [name.split(':')[0] for name in outputs]
     while stack:
         name = stack.pop()
-        if name in found or name in stop or name not in nodes:
+        if name in found or name not in nodes:
             continue
         node = nodes[name]
         found[name] = node.op
-        stack.extend(_node_name(i) for i in node.input)
+        for source in node.input:
+            if source.startswith('^') or _tensor(source) not in fed:
+                stack.append(source.lstrip('^').split(':')[0])
         functions = _called_functions(node, library)
         while functions:
             function = functions.pop()

@@ -34,11 +34,14 @@ GENERATOR_OPS = frozenset([
     'LeakyRelu', 'MatMul', 'Mean', 'Mul', 'NoOp', 'OneHot', 'Pack', 'Placeholder', 'RealDiv',
     'Relu', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Square', 'SquaredDifference',
     'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Transpose'])
-# What loading a SavedModel runs besides: its variables, restored from its own files, and
-# the ops of the collections TF's loader runs after (main_op, legacy_init_op).
+# A SavedModel's restore op (its variables, from its own files, the prefix fed by the loader),
+# and what its signatures may read besides GENERATOR_OPS: the variables.
 RESTORE_OPS = frozenset(['Assign', 'AssignVariableOp', 'Const', 'NoOp', 'RestoreV2',
                          'VarHandleOp', 'VariableV2'])
+VARIABLE_OPS = frozenset(['ReadVariableOp', 'VarHandleOp', 'VariableV2'])
+# What TF's loader runs after the restore: these collections' ops and this signature's outputs.
 INIT_COLLECTIONS = ('saved_model_main_op', 'legacy_init_op')
+INIT_SIGNATURE = '__saved_model_init_op'
 
 
 def find_meta(path):
@@ -175,9 +178,12 @@ def not_a_saved_model_dir(path):
 
 
 def check_saved_model(path):
-    """Refuse (graph_guard.UnsafeGraph) a SavedModel whose loading or serving would run an op
-    outside GENERATOR_OPS and RESTORE_OPS: its restore op, its init ops and its signatures'
-    outputs, read from saved_model.pb before TensorFlow loads anything."""
+    """Refuse (graph_guard.UnsafeGraph) a SavedModel whose loading or sampling would run
+    anything but its own restore and tensor math, read from saved_model.pb before TensorFlow
+    loads anything: the restore op (RESTORE_OPS, its file prefix fed), the init ops and the
+    facts signature (GENERATOR_OPS, nothing fed) and serving_default (GENERATOR_OPS and the
+    variables, z and label fed). Variables without a saver are refused: TF's loader would make
+    a restore op of its own, from variable definitions this check does not read."""
     saved = SavedModelProto()
     try:
         with open(os.path.join(path, 'saved_model.pb'), 'rb') as f:
@@ -187,16 +193,29 @@ def check_saved_model(path):
     for meta_graph in saved.meta_graphs:
         if tf.saved_model.tag_constants.SERVING not in meta_graph.meta_info_def.tags:
             continue
-        saver = meta_graph.saver_def
-        runs = [saver.restore_op_name] if saver.restore_op_name else []
-        for key, collection in meta_graph.collection_def.items():
-            if key in INIT_COLLECTIONS:
-                runs += list(collection.node_list.value)
-        fed = [saver.filename_tensor_name] if saver.filename_tensor_name else []
-        for signature in meta_graph.signature_def.values():
-            runs += [info.name for info in signature.outputs.values()]
-            fed += [info.name for info in signature.inputs.values()]
-        graph_guard.check(meta_graph.graph_def, runs, GENERATOR_OPS | RESTORE_OPS, path, fed)
+        graph, saver = meta_graph.graph_def, meta_graph.saver_def
+        variables = any(meta_graph.collection_def[key].bytes_list.value for key in
+                        meta_graph.collection_def if 'variables' in key)
+        if variables and not saver.restore_op_name:
+            raise graph_guard.UnsafeGraph('{}: refused: it has variables but no saver (nothing '
+                                          'was run)'.format(path))
+        if saver.restore_op_name:
+            graph_guard.check(graph, [saver.restore_op_name], RESTORE_OPS, path,
+                              [saver.filename_tensor_name])
+        inits = [name for key in INIT_COLLECTIONS if key in meta_graph.collection_def
+                 for name in meta_graph.collection_def[key].node_list.value]
+        signatures = meta_graph.signature_def
+        for key in (INIT_SIGNATURE, FACTS_KEY):
+            if key in signatures:
+                inits += [info.name for info in signatures[key].outputs.values()]
+        graph_guard.check(graph, inits, GENERATOR_OPS | VARIABLE_OPS, path)
+        serving = signatures.get(tf.saved_model.signature_constants
+                                 .DEFAULT_SERVING_SIGNATURE_DEF_KEY)
+        if serving is not None:  # the Sampler feeds z and label, nothing else
+            graph_guard.check(graph, [info.name for info in serving.outputs.values()],
+                              GENERATOR_OPS | VARIABLE_OPS, path,
+                              [serving.inputs[k].name for k in ('z', 'label')
+                               if k in serving.inputs])
 
 
 def load_saved_model(session, path):

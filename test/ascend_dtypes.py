@@ -38,7 +38,7 @@ SOURCES = ('VariableV2', 'VarHandleOp', 'Const', 'Placeholder', 'IteratorGetNext
 CANN_DTYPES = {'float': 'fp32', 'float32': 'fp32', 'float16': 'fp16', 'bfloat16': 'bf16'}
 RANKS = {'NC1HWC0': (4,), 'C1HWNCoC0': (4,), 'FRACTAL_Z': (4,), 'NCHW': (4,), 'NHWC': (4,),
          'NDC1HWC0': (5,), 'FRACTAL_Z_3D': (5,), 'FRACTAL_NZ': (2, 3, 4, 5)}
-MODES = ('allow_mix_precision', 'force_fp16', 'must_keep_origin_dtype')
+MODES = ('allow_mix_precision', 'force_fp16', 'must_keep_origin_dtype')  # what dtype_map knows
 # NPULossScaleOptimizer's name scope: on a 910 it holds the float-status ops (NpuGetFloatStatusV2,
 # NpuClearFloatStatusV2), which test/npu_emulator stands TF ops in for.
 FLOAT_STATUS = 'NPULossScaleOptimizermodule'
@@ -142,6 +142,8 @@ def _column_fits(tensors, dtypes, formats, column, dtype):
 def dtype_map(ops, soc, mode):
     """{op: Verdict} of the table ops among ``ops`` (a set of tf.Operations) on chip ``soc``
     (e.g. 'ascend910') under precision ``mode``; other ops pass dtypes through."""
+    if mode not in MODES:
+        raise ValueError('the check knows the precision modes {}, not {!r}'.format(MODES, mode))
     table = TABLES[soc]
     precision, verdicts = {}, {}
     order = {}

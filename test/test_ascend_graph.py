@@ -265,21 +265,24 @@ def test_every_frozen_generator_converts_with_atc(preset):
     GENERATOR_OPS)."""
     job = preset_job(preset)
     model = job.settings.model
-    # What freeze_graph builds: NHWC (the checkpoint's layout is free), the last phase.
+    # What freeze_graph builds: NHWC (the checkpoint's layout is free), the last phase, and a
+    # growing model's last fade-in (a checkpoint taken there exports mid-fade).
     cfg = dict(job.settings.model_cfg, data_format='NHWC')
-    graph = tf.Graph()
-    with graph.as_default(), tf.Session(graph=graph) as session:
-        generators.generator_graph(model, cfg, model.phase_at(cfg, cfg['ITERS']), 4)
-        session.run(tf.global_variables_initializer())
-        frozen = tf.graph_util.convert_variables_to_constants(
-            session, graph.as_graph_def(), ['images', generators.SIGNATURE])
-    missing = sorted(set(tf115_type(node.op) for node in frozen.node) - ATC - {None})
-    assert not missing, '{}: no ATC parser mapping for {}'.format(preset, missing)
-    unlisted = sorted(set(node.op for node in frozen.node) - generators.GENERATOR_OPS)
-    assert not unlisted, '{}: add {} to zoo/generators.py GENERATOR_OPS, or gan_eval.py will ' \
-        'refuse its export'.format(preset, unlisted)
-    with tf.Graph().as_default() as imported:
-        tf.import_graph_def(frozen, name='')
-    problems = dtype_problems(set(imported.get_operations()), preset, INFERENCE_CHIPS,
-                              'force_fp16')
-    assert not problems, '\n'.join(sorted(set(problems)))
+    fades = [phase for phase in model.phases(cfg) if phase.settings.get('FADE')]
+    for phase in [model.phase_at(cfg, cfg['ITERS'])] + fades[-1:]:
+        graph = tf.Graph()
+        with graph.as_default(), tf.Session(graph=graph) as session:
+            generators.generator_graph(model, cfg, phase, 4)
+            session.run(tf.global_variables_initializer())
+            frozen = tf.graph_util.convert_variables_to_constants(
+                session, graph.as_graph_def(), ['images', generators.SIGNATURE])
+        missing = sorted(set(tf115_type(node.op) for node in frozen.node) - ATC - {None})
+        assert not missing, '{}: no ATC parser mapping for {}'.format(preset, missing)
+        unlisted = sorted(set(node.op for node in frozen.node) - generators.GENERATOR_OPS)
+        assert not unlisted, '{} {}: add {} to zoo/generators.py GENERATOR_OPS, or gan_eval.py ' \
+            'will refuse its export'.format(preset, phase.name, unlisted)
+        with tf.Graph().as_default() as imported:
+            tf.import_graph_def(frozen, name='')
+        problems = dtype_problems(set(imported.get_operations()), preset, INFERENCE_CHIPS,
+                                  'force_fp16')
+        assert not problems, '\n'.join(sorted(set(problems)))

@@ -27,13 +27,14 @@ ONNX_SIGNATURE = 'ganzoo.signature'
 FACTS_KEY = 'signature'
 FACTS = ('z_dim', 'n_classes', 'image_size', 'channels')  # the order of signature_vector
 # The op types a generator file may run: every preset's frozen generator on TF 1.15 and 2.x
-# (test_freeze_graph.py rebuilds the union), and the older spellings of the same math.
+# (test_freeze_graph.py rebuilds the union; a PGAN exported inside a fade-in computes its alpha
+# from the step with Cast, Maximum and Minimum), and the older spellings of the same math.
 GENERATOR_OPS = frozenset([
-    'Add', 'AddV2', 'BiasAdd', 'ConcatV2', 'Const', 'Conv2D', 'Conv2DBackpropInput',
+    'Add', 'AddV2', 'BiasAdd', 'Cast', 'ConcatV2', 'Const', 'Conv2D', 'Conv2DBackpropInput',
     'DepthToSpace', 'Erf', 'FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', 'Identity',
-    'LeakyRelu', 'MatMul', 'Mean', 'Mul', 'NoOp', 'OneHot', 'Pack', 'Placeholder', 'RealDiv',
-    'Relu', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Square', 'SquaredDifference',
-    'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Transpose'])
+    'LeakyRelu', 'MatMul', 'Maximum', 'Mean', 'Minimum', 'Mul', 'NoOp', 'OneHot', 'Pack',
+    'Placeholder', 'RealDiv', 'Relu', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Square',
+    'SquaredDifference', 'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Transpose'])
 # A SavedModel's restore op (its variables, from its own files, the prefix fed by the loader),
 # and what its signatures may read besides GENERATOR_OPS: the variables.
 RESTORE_OPS = frozenset(['Assign', 'AssignVariableOp', 'Const', 'NoOp', 'RestoreV2',

@@ -33,7 +33,7 @@ from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier, parzen, representation, variety
-from zoo import generators, scoring
+from zoo import generators, scoring, settings
 
 PROGRAM = 'gan_eval.py'
 
@@ -48,11 +48,6 @@ def parse(argv):
                              'signature (default 10)')
     parser.add_argument('--n', type=int, default=10000, help='images to generate')
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
-    parser.add_argument('--classifier', help='frozen classifier .pb (default: the built-in '
-                                             'digit classifier for 1-channel models)')
-    parser.add_argument('--fid_stats', help='real statistics .npz (--make_stats): FID; with '
-                                            'its features KID, precision, recall, density, '
-                                            'coverage; with its labels those per class')
     parser.add_argument('--nearest_k', type=int, default=variety.NEAREST_K,
                         help='neighbours of precision / recall / density / coverage')
     parser.add_argument('--output_dir', help='where grids and images go (default: beside '
@@ -61,9 +56,14 @@ def parse(argv):
                         help='also write the images as PNGs to this folder (DIR/<class>/ for '
                              'conditional models; a new folder or an earlier one, replaced)')
     parser.add_argument('--make_stats', help='write real statistics of --dataset to this .npz')
-    parser.add_argument('--dataset', default='mnist_builtin')
-    parser.add_argument('--data_path', default='')
-    parser.add_argument('--split', default='train')
+    settings.add_arguments(parser, {
+        'classifier': 'frozen classifier .pb (\'\': the built-in digit classifier for 1-channel '
+                      'models)',
+        'fid_stats': 'real statistics .npz (--make_stats): FID; with its features KID, '
+                     'precision, recall, density, coverage; with its labels those per class',
+        'dataset': 'the real images of --make_stats, --parzen and --representation',
+        'data_path': 'their file or folder (\'\': the built-in digits)',
+        'split': 'the split --make_stats reads'})
     parser.add_argument('--image_size', type=int, default=32)
     parser.add_argument('--parzen', action='store_true',
                         help='also the Parzen-window log-likelihood of --dataset (CGAN, MNIST)')
@@ -113,7 +113,7 @@ def evaluate(args, flags):
         scorer.close()
     print(scoring.inception_line(args.n, results['inception_score'], results['inception_std']))
     if args.fid_stats:
-        print('\n'.join(scoring.against_lines(results)))
+        print('\n'.join(scoring.real_comparison_lines(results)))
     if args.parzen:
         results['parzen'] = parzen_score(args, generated)
     print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),

@@ -31,8 +31,6 @@ from tflib.gan import Phase
 NAMES = ('cgan', 'dcgan', 'pgan', 'transfer_gan', 'wgan')
 REQUIRED = ('DEFAULTS', 'ARCHITECTURE', 'config', 'critic_steps', 'generator', 'discriminator',
             'build')
-OPTIONAL = {'FLAG_ALIASES': {}, 'LEARNING_RATES': ('LR',), 'CRITIC_SEES_LABELS': False,
-            'phases': None}
 REQUIRED_SETTINGS = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ITERS', 'batch_size', 'data_format')
 
 
@@ -78,9 +76,10 @@ class Model(object):
         if lacking:
             raise TypeError('{} breaks the model contract: DEFAULTS lack {}'.format(
                 module.__name__, ', '.join(lacking)))
-        for member, default in OPTIONAL.items():
-            setattr(self, 'model_phases' if member == 'phases' else member.lower(),
-                    getattr(module, member, default))
+        self.flag_aliases = getattr(module, 'FLAG_ALIASES', {})
+        self.learning_rates = getattr(module, 'LEARNING_RATES', ('LR',))
+        self.critic_sees_labels = getattr(module, 'CRITIC_SEES_LABELS', False)
+        self.model_phases = getattr(module, 'phases', None)
         self.config, self.critic_steps = module.config, module.critic_steps
         self.generator, self.discriminator = module.generator, module.discriminator
         self.build = module.build

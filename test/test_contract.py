@@ -7,6 +7,7 @@ import pytest
 import models
 from conftest import new_session
 from tflib.compat import tf
+from zoo import settings
 
 
 @pytest.mark.parametrize('name', models.NAMES)
@@ -27,6 +28,14 @@ def test_every_model_keeps_the_contract(name):
         assert logits is None or logits.shape.as_list() == [2, signature.n_classes]
     assert model.phase_at(cfg, cfg['ITERS']) == model.phases(cfg)[-1]
     assert models.Signature.from_dict(signature.as_dict()) == signature
+    settings.check_apart(model)
+
+
+def test_a_model_setting_that_shadows_a_loop_setting_is_refused():
+    model = models.get('wgan')
+    model.defaults = dict(model.defaults, seed=1)
+    with pytest.raises(TypeError, match='models/wgan.py DEFAULTS share seed with the loop'):
+        settings.check_apart(model)
 
 
 def test_a_module_that_breaks_the_contract_is_refused():

@@ -212,8 +212,8 @@ def test_fid_and_kid_against_real_statistics(run_dir, digit_stats, tmp_path, cap
     model = scoring.open_classifier(None, 1)
     features = model.run(np.repeat(saved_images['images'].astype(np.float32), 3, 3))[0]
     model.close()
-    results = scoring.against(scoring.load_stats(stats), features, saved_images['labels'])
-    assert scoring.against_lines(results) == [l for l in out if l.split(':')[0] in (
+    results = scoring.compare_to_real(scoring.load_stats(stats), features, saved_images['labels'])
+    assert scoring.real_comparison_lines(results) == [l for l in out if l.split(':')[0] in (
         'FID', 'KID', 'precision', 'precision by class', 'recall by class')]
 
 

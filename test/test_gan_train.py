@@ -16,7 +16,7 @@ from conftest import write_cifar, write_folder, write_lmdb, write_mnist_idx
 from tflib import checkpoints, device
 from tflib.compat import tf
 from tflib.config import ConfigError
-from zoo import settings, training
+from zoo import loop, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_FLAGS = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--LOG_STEP', '1',
@@ -274,28 +274,28 @@ def test_iterations_per_loop_rounds_the_loop_settings(tmp_path, capsys):
 def test_loops_must_fit_the_run():
     phase = collections.namedtuple('Phase', 'start end name')
     one, cfg = [phase(0, 12, '')], {'iterations_per_loop': 4, 'fused_step': True}
-    training.check_loops(cfg, 8, one, 'npu', lambda step: 5)
+    loop.check_loops(cfg, 8, one, 'npu', lambda step: 5)
     with pytest.raises(ConfigError, match='resumes at step 6, not a multiple'):
-        training.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
+        loop.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
     with pytest.raises(ConfigError, match='phase 8x8 fade-in spans steps 4 to 10'):
-        training.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
+        loop.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
                               lambda step: 1)
     with pytest.raises(ConfigError, match='--warmup_Diters equal to --Diters'):
-        training.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
-    training.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
+        loop.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
+    loop.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
     with pytest.raises(ConfigError, match='needs --fused_step true'):
-        training.check_loops(dict(cfg, fused_step=False), 0, one, 'npu', lambda step: 5)
-    training.check_loops(dict(cfg, iterations_per_loop=1), 3, one, 'npu', lambda step: 5)
+        loop.check_loops(dict(cfg, fused_step=False), 0, one, 'npu', lambda step: 5)
+    loop.check_loops(dict(cfg, iterations_per_loop=1), 3, one, 'npu', lambda step: 5)
 
 
 def test_ascend_switches_make_their_folders_and_are_ignored_off_npu(tmp_path, capsys):
     cfg = dict(settings.TRAIN_DEFAULTS, output_path=str(tmp_path), over_dump=True,
                profiling=True, data_dump_flag=True, data_dump_step='0|4')
-    debug = training.npu_debug(cfg, 'npu')
+    debug = device.npu_debug(cfg, 'npu')
     assert debug.dump_path == str(tmp_path / 'data_dump') and debug.data_dump_step == '0|4'
     assert debug.over_dump and debug.profiling_path == str(tmp_path / 'profiling')
     assert os.path.isdir(debug.dump_path) and os.path.isdir(debug.profiling_path)
-    assert training.npu_debug(dict(cfg, data_dump_flag=False), 'npu').dump_path == \
+    assert device.npu_debug(dict(cfg, data_dump_flag=False), 'npu').dump_path == \
         str(tmp_path / 'overflow_dump')
-    assert training.npu_debug(cfg, 'cpu') == device.NO_DEBUG
+    assert device.npu_debug(cfg, 'cpu') == device.NO_DEBUG
     assert 'only act on an Ascend NPU; ignored on cpu' in capsys.readouterr().out

@@ -1,14 +1,12 @@
 """--mixed_precision on a CPU: the setting's values, the probe of a graph's own products, and
 the decision it drives (bf16 only where it measures faster; a warning where it is forced and
 slower; GPU and NPU as before)."""
-import types
 
 import pytest
 
 from conftest import new_session
 from tflib import device, precision
 from tflib.compat import tf
-from zoo import training
 
 
 def test_setting_values():
@@ -38,16 +36,12 @@ def test_probe_times_the_heaviest_products_of_the_graph():
 
 def decide(monkeypatch, capsys, mode, dev='cpu', fp32=1., bf16=1., rewrite=True,
            parallel=False):
-    """training.mixed_precision's choice and log for a probe that measured fp32 and bf16."""
+    """precision.decide's choice and log for a probe that measured fp32 and bf16."""
     probes = []
     monkeypatch.setattr(precision, 'probe', lambda step, threads: probes.append(step) or
                         precision.Probe(fp32, bf16, 4, 12.5))
     monkeypatch.setattr(device, 'bf16_rewrite_available', lambda: rewrite)
-    job = types.SimpleNamespace(dev=dev, cluster=types.SimpleNamespace(parallel=parallel),
-                                settings=types.SimpleNamespace(run={
-                                    'mixed_precision': mode, 'threads': 0}))
-    use = training.mixed_precision(job, types.SimpleNamespace(gan=types.SimpleNamespace(
-        train_op='the step')))
+    use = precision.decide(dev, mode, parallel, 'the step')
     return use, capsys.readouterr().out, probes
 
 

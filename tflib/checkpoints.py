@@ -12,6 +12,7 @@ import numpy as np
 
 from tflib import files
 from tflib.compat import TF_VERSION, tf
+from tflib.config import ConfigError
 
 META = 'meta.json'
 PREFIX = 'model.ckpt'
@@ -123,3 +124,23 @@ def restore(session, path, variables, uncond_to_cond=False):
         var.load(value, session)
     report['source'] = prefix
     return report
+
+
+def check_resumable(meta, model, architecture, cfg, directory):
+    """A run directory (``meta``: its meta.json) resumes only with its own ``model`` and the
+    settings of its ``architecture`` (keys of ``cfg``); other changed settings (LR, ITERS, batch
+    size, ...) are allowed and listed."""
+    if meta['model'] != model:
+        raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
+            directory, meta['model'], model))
+    saved = meta['config']
+    changed = sorted(k for k, v in cfg.items() if saved.get(k) != v)
+    clashes = [k for k in changed if k in architecture]
+    if clashes:
+        raise ConfigError('{} holds a run with another architecture ({}); resume it with the '
+                          'same settings or choose another --output_path'.format(
+                              directory, ', '.join('{}={!r}'.format(k, saved.get(k))
+                                                   for k in clashes)))
+    if changed:
+        print('settings changed since the checkpoint: {}'.format(', '.join(
+            '{} {!r} -> {!r}'.format(k, saved.get(k), cfg[k]) for k in changed)))

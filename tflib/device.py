@@ -11,12 +11,13 @@ import collections
 import importlib
 import importlib.util
 import json
+import os
 import re
 
 import numpy as np
 
 from tflib.compat import IS_TF2, tf
-from tflib.config import FALSE, TRUE
+from tflib.config import FALSE, TRUE, ConfigError
 
 DEVICES = ('auto', 'npu', 'gpu', 'cpu')
 MIXED_PRECISION = ('false', 'true', 'auto')  # auto: on a CPU, bf16 where a probe finds it faster
@@ -160,6 +161,37 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
                                   'which TensorFlow {} lacks'.format(tf.__version__))
             rewrites.auto_mixed_precision_onednn_bfloat16 = rewrites.ON
     return config
+
+
+NPU_SWITCHES = ('over_dump', 'data_dump_flag', 'profiling', 'autotune')
+
+
+def npu_debug(values, dev):
+    """Ascend's dump, profiling and tuning switches from the flags' ``values``, with their
+    folders (by default under --output_path) created: the adapter wants the dump folder to
+    exist. It has one dump folder, so a data dump and an overflow dump share data_dump_path."""
+    switched = [key for key in NPU_SWITCHES if values[key]]
+    if dev != 'npu':
+        if switched:
+            print('note: {} only act on an Ascend NPU; ignored on {}'.format(
+                ', '.join('--' + k for k in switched), dev))
+        return NO_DEBUG
+
+    def folder(on, key, default):
+        if not on:
+            return ''
+        path = os.path.abspath(values[key] or os.path.join(values['output_path'], default))
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as error:
+            raise ConfigError('--{} {}: cannot create ({})'.format(key, path, error.strerror))
+        return path
+
+    dump = folder(values['data_dump_flag'], 'data_dump_path', 'data_dump') or \
+        folder(values['over_dump'], 'over_dump_path', 'overflow_dump')
+    return NpuDebug(dump, values['data_dump_step'] if values['data_dump_flag'] else '',
+                    values['over_dump'], folder(values['profiling'], 'profiling_dump_path',
+                                                'profiling'), values['autotune'])
 
 
 def _npu_debug(parameters, debug):

@@ -51,14 +51,14 @@ def ops_that_run(graph_def, outputs, fed=()):
     nodes = {node.name: node for node in graph_def.node}
     library = {f.signature.name: f for f in graph_def.library.function}
     fed = set(_tensor(name) for name in fed)
-    found, seen_functions = {}, set()
+    running, seen_functions = {}, set()
     stack = [name.split(':')[0] for name in outputs]
     while stack:
         name = stack.pop()
-        if name in found or name not in nodes:
+        if name in running or name not in nodes:
             continue
         node = nodes[name]
-        found[name] = node.op
+        running[name] = node.op
         for source in node.input:
             if source.startswith('^') or _tensor(source) not in fed:
                 stack.append(source.lstrip('^').split(':')[0])
@@ -69,9 +69,9 @@ def ops_that_run(graph_def, outputs, fed=()):
                 continue
             seen_functions.add(function)
             for inner in library[function].node_def:
-                found['{}/{}'.format(function, inner.name)] = inner.op
+                running['{}/{}'.format(function, inner.name)] = inner.op
                 functions.extend(_called_functions(inner, library))
-    return found
+    return running
 
 
 def check(graph_def, outputs, allowed, path, fed=()):

@@ -93,3 +93,36 @@ def summary(result):
     return 'mixed precision probe, the {} heaviest products of a step ({:.1f} GFLOP): fp32 ' \
            '{:.1f} ms, bf16 {:.1f} ms'.format(result.ops, result.gflop, result.fp32 * 1e3,
                                               result.bf16 * 1e3)
+
+
+def decide(dev, mode, parallel, train_op, threads=0):
+    """Whether a session on ``dev`` computes ``train_op`` in reduced precision: on a GPU with
+    --mixed_precision (``mode``) true (fp16); on a CPU with true, or with auto where a probe
+    of the step's own products measures bf16 faster (the figures go to the log, and a forced
+    bf16 that measures slower gets a warning); on an NPU precision_mode decides instead.
+    ``parallel``: a data-parallel run, whose ranks must compute alike, probes nothing."""
+    if dev != 'cpu' or mode == 'false':
+        if mode == 'auto':
+            print('--mixed_precision auto decides on CPUs; {}'.format(
+                'on a GPU it means false' if dev == 'gpu' else
+                'on an NPU --precision_mode decides'))
+        return mode == 'true' and dev == 'gpu'
+    if not device.bf16_rewrite_available():
+        if mode == 'true':
+            return True  # the session config says what this TensorFlow lacks
+        print('--mixed_precision auto: TensorFlow {} has no oneDNN bfloat16 rewrite: fp32'
+              .format(tf.__version__))
+        return False
+    if parallel:  # ranks timing at once on shared cores could choose apart
+        if mode == 'auto':
+            print('--mixed_precision auto: not in a data-parallel run, where every rank must '
+                  'compute alike: fp32 (pass true for bf16)')
+        return mode == 'true'
+    result = probe(train_op, threads)
+    use = mode == 'true' or bf16_pays(result)
+    print('{}: training in {}'.format(summary(result), 'bf16' if use else 'fp32'))
+    if mode == 'true' and result.bf16 > result.fp32:
+        print('warning: --mixed_precision true, but bf16 is {:.2f}x slower than fp32 on this '
+              'CPU; --mixed_precision auto would train in fp32'.format(
+                  result.bf16 / result.fp32))
+    return use

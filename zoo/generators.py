@@ -43,6 +43,7 @@ VARIABLE_OPS = frozenset(['ReadVariableOp', 'VarHandleOp', 'VariableV2'])
 # What TF's loader runs after the restore: these collections' ops and this signature's outputs.
 INIT_COLLECTIONS = ('saved_model_main_op', 'legacy_init_op')
 INIT_SIGNATURE = '__saved_model_init_op'
+N_SAMPLES = 100  # a training run's sample grid: 10x10, labels cycling through the classes
 
 
 def find_meta(path):
@@ -107,6 +108,22 @@ def generator_graph(model, cfg, phase, batch=None, bn_mode='batch'):
     return inputs, tf.identity(images, name='images'), signature
 
 
+def sample_op(gan, signature, seed=None):
+    """N_SAMPLES images, labels cycling through the classes, and their noise: fixed for the
+    grids (``seed``); for scores a placeholder fed with the host's draws, as a device graph
+    wants its random inputs (tf.random_normal has no AI Core kernel on Ascend)."""
+    if seed is None:
+        noise = tf.placeholder(tf.float32, [N_SAMPLES, signature.z_dim], name='score_noise')
+    else:
+        noise = tf.constant(np.random.RandomState(seed).randn(
+            N_SAMPLES, signature.z_dim).astype('float32'))
+    labels = None
+    if signature.conditional:
+        labels = np.arange(N_SAMPLES, dtype=np.int32) % signature.n_classes
+    return gan.generator(N_SAMPLES, labels=None if labels is None else tf.constant(labels),
+                         noise=noise), noise, labels
+
+
 def signature_vector(signature):
     return np.array([signature.z_dim, signature.n_classes or 0, signature.image_size,
                      signature.channels], np.int32)
@@ -127,7 +144,7 @@ def restore_graph(session, prefix):
             prefix, ', '.join(problems[:3]), ', ...' if len(problems) > 3 else ''))
 
 
-def unsigned(path, z_dim, conditional, image_shape, n_classes=None):
+def inferred_signature(path, z_dim, conditional, image_shape, n_classes=None):
     """The Signature of a generator exported before signatures, from its tensors' shapes; the
     number of classes is ``n_classes`` (default 10, what such files were sampled with)."""
     if conditional and n_classes is None:
@@ -147,7 +164,7 @@ def pb_signature(path, graph, n_classes=None):
     if SIGNATURE in names:
         return from_vector(tf.make_ndarray(graph.get_operation_by_name(SIGNATURE).get_attr(
             'value')))
-    return unsigned(path, graph.get_tensor_by_name('z:0').shape[1], 'label' in names,
+    return inferred_signature(path, graph.get_tensor_by_name('z:0').shape[1], 'label' in names,
                     graph.get_tensor_by_name('images:0').shape, n_classes)
 
 
@@ -157,7 +174,7 @@ def onnx_signature(path, session, n_classes=None):
     if text is not None:
         return models.Signature.from_dict(json.loads(text))
     inputs = {i.name: i.shape for i in session.get_inputs()}
-    return unsigned(path, inputs['z:0'][1], 'label:0' in inputs,
+    return inferred_signature(path, inputs['z:0'][1], 'label:0' in inputs,
                     session.get_outputs()[0].shape, n_classes)
 
 

@@ -1,5 +1,7 @@
 """The training loop's hooks (zoo/loop.py): one concern each."""
+import collections
 import os
+import signal
 import time
 
 import numpy as np
@@ -18,6 +20,23 @@ class Diverged(RuntimeError):
 
 def every(period, step):
     return bool(period) and step % period == 0
+
+
+class Signals(object):
+    """While active, SIGTERM and SIGINT ask the loop to checkpoint and leave after the step."""
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.signal = None
+        self.previous = [signal.signal(sig, self.handle) for sig in self.SIGNALS]
+        return self
+
+    def __exit__(self, *_):
+        for sig, handler in zip(self.SIGNALS, self.previous):
+            signal.signal(sig, handler)
+
+    def handle(self, signum, _frame):
+        self.signal = signum
 
 
 class Board(object):
@@ -50,6 +69,8 @@ class Log(Hook):
         self.period, self.batch_size, self.history, self.board = period, batch_size, history, \
             board
 
+    ROLE = 'log'
+
     def begin(self, loop):
         self.since, self.steps, self.images, self.last = time.time(), 0, 0, loop.step
 
@@ -64,7 +85,7 @@ class Log(Hook):
         if values is None:
             return
         elapsed = time.time() - self.since
-        values['learning_rate'] = loop.session.run(loop.gan.learning_rate)
+        values = dict(values, learning_rate=loop.session.run(loop.gan.learning_rate))
         loop.say(logs.log_line(loop.step, loop.total, values, elapsed / self.steps,
                                self.images / elapsed, loop.progress.eta(loop.step)))
         if self.history is not None:
@@ -87,6 +108,8 @@ class FiniteGuard(Hook):
     on log steps and before anything is written (every multiple of ``periods`` and at the
     end), by every rank at the same steps, so all stop together. A non-finite logged loss
     alone is reported: with loss scaling its step was skipped."""
+
+    ROLE = 'gate'
 
     def __init__(self, finite, periods, out):
         self.finite, self.periods, self.out = finite, periods, out
@@ -139,50 +162,52 @@ class Checkpoints(Hook):
             checkpoints.save(loop.session, self.saver, self.out, loop.step, self.meta)
 
 
-class Score(Hook):
-    """Every ``period`` steps, the scores of ``n`` fresh samples (``samples``, their noise fed
-    to ``noise``, their classes ``labels`` or None) by ``scorer`` (zoo.scoring.Scorer: the
-    Inception Score, and FID, KID, precision, recall, density, coverage against real
-    statistics); with ``final``, also when the run ends in this phase (``last``, or out of
-    time), the Inception Score in the Ascend port's format, unless a signal (``signals``:
-    zoo.training.Signals) asked it to stop."""
+# When a Score hook scores and how much: every ``period`` steps, ``n`` samples from the noise
+# stream ``seed``; with ``final``, also when the run ends in this phase (``last``, or out of
+# time).
+ScorePlan = collections.namedtuple('ScorePlan', ['period', 'n', 'seed', 'final', 'last'])
 
-    def __init__(self, period, n, samples, noise, labels, seed, scorer, board, signals,
-                 final=False, last=True):
-        self.period, self.n, self.samples, self.noise, self.seed = period, n, samples, noise, \
-            seed
-        self.scorer, self.board, self.signals, self.final, self.last = scorer, board, signals, \
-            final, last
-        self.labels = None if labels is None else np.resize(labels, n)
+
+class Score(Hook):
+    """The scores of fresh samples by ``scorer`` (zoo.scoring.Scorer: the Inception Score, and
+    FID, KID, precision, recall, density, coverage against real statistics) as ``plan`` (a
+    ScorePlan) says; at the end the Inception Score in the Ascend port's format, unless a signal
+    (``signals``: Signals) asked the run to stop. ``samples``: zoo.generators.sample_op's
+    (images, their noise placeholder, their classes or None)."""
+
+    def __init__(self, plan, samples, scorer, board, signals):
+        self.plan, self.scorer, self.board, self.signals = plan, scorer, board, signals
+        self.samples, self.noise, labels = samples
+        self.labels = None if labels is None else np.resize(labels, plan.n)
 
     def after_step(self, loop, values):
-        if every(self.period, loop.step):
+        if every(self.plan.period, loop.step):
             results = self.score(loop)
-            loop.say(scoring.progress_line(loop.step, self.n, results['inception_score'],
+            loop.say(scoring.progress_line(loop.step, self.plan.n, results['inception_score'],
                                            results['inception_std']))
-            for line in self.against_lines(results):
+            for line in self.real_comparison_lines(results):
                 loop.say('  ' + line)
 
     def end(self, loop):
-        ends_here = self.last or loop.step < loop.end
-        if self.final and ends_here and not self.signals.signal:
+        ends_here = self.plan.last or loop.step < loop.end
+        if self.plan.final and ends_here and not self.signals.signal:
             results = self.score(loop)
-            loop.say(scoring.inception_line(self.n, results['inception_score'],
+            loop.say(scoring.inception_line(self.plan.n, results['inception_score'],
                                             results['inception_std']))
-            for line in self.against_lines(results):
+            for line in self.real_comparison_lines(results):
                 loop.say(line)
         self.scorer.close()
 
-    def against_lines(self, results):
-        return scoring.against_lines(results) if 'fid' in results else []
+    def real_comparison_lines(self, results):
+        return scoring.real_comparison_lines(results) if 'fid' in results else []
 
     def score(self, loop):
         loop.progress.clear()
-        rng = np.random.default_rng([self.seed % 2 ** 32, loop.step])
+        rng = np.random.default_rng([self.plan.seed % 2 ** 32, loop.step])
         shape = self.noise.shape.as_list()
         generated = np.concatenate([loop.session.run(self.samples, {
             self.noise: rng.standard_normal(shape, np.float32)})
-            for _ in range(-(-self.n // shape[0]))])[:self.n]
+            for _ in range(-(-self.plan.n // shape[0]))])[:self.plan.n]
         results = self.scorer.score(generated, self.labels)
         self.board.scalars(loop.step, scoring.scalars(results))
         self.board.flush()
@@ -191,7 +216,9 @@ class Score(Hook):
 
 class SignalStop(Hook):
     """Stops after the step when SIGTERM or SIGINT arrived (``signals``:
-    zoo.training.Signals)."""
+    Signals)."""
+
+    ROLE = 'stop'
 
     def __init__(self, signals):
         self.signals = signals
@@ -204,6 +231,8 @@ class SignalStop(Hook):
 class Deadline(Hook):
     """Stops after the step once the time is past ``deadline`` (MAX_MINUTES)."""
 
+    ROLE = 'stop'
+
     def __init__(self, deadline):
         self.deadline = deadline
 
@@ -214,6 +243,8 @@ class Deadline(Hook):
 class StopVote(Hook):
     """Data-parallel ranks stop together: rank 0's wish, broadcast every step, decides for all
     (a rank that stopped alone would leave the others waiting in a collective)."""
+
+    ROLE = 'vote'
 
     def __init__(self, vote):
         self.wish, self.decision = vote

@@ -1,14 +1,26 @@
 """The training loop: generator iterations, and hooks for everything else.
 
 Each concern of a run (log lines, checkpoints, grids, scores, the finiteness guard, stopping)
-is a ``Hook``; the loop only trains and calls them, so a new concern is a new hook.
+is a ``Hook``; the loop only trains and calls them, in the order of their roles, so a new
+concern is a new hook.
 """
+import types
+
 from tflib import logs
+from tflib.config import ConfigError
+
+
+# The order hooks act in, each step and at the ends, by role: the log line first (it shows the
+# step that a gate may then stop on); the gates, which raise before anything is written from
+# broken weights; the writers (grids, checkpoints, scores); the stops; last, the data-parallel
+# vote, which decides from the others' stop reasons for every rank.
+ROLES = ('log', 'gate', 'write', 'stop', 'vote')
 
 
 class Hook(object):
-    """One concern of the training loop. Every method is optional; the loop calls them in
-    the order the hooks are given."""
+    """One concern of the training loop, with its ``ROLE`` (one of ROLES), which places it
+    among the others. Every method is optional."""
+    ROLE = 'write'
 
     def begin(self, loop):
         """Before the first iteration (the session holds the restored state)."""
@@ -22,7 +34,8 @@ class Hook(object):
         return reason
 
     def after_step(self, loop, values):
-        """After the iterations up to ``loop.step``; ``values``: their metrics, if fetched."""
+        """After the iterations up to ``loop.step``; ``values``: their metrics (read-only), if
+        fetched."""
 
     def end(self, loop):
         """After the last iteration, whether the phase finished or stopped."""
@@ -34,8 +47,8 @@ class Loop(object):
     def __init__(self, session, gan, end, total, fused=True, iterations_per_loop=1,
                  loop_op=None, hooks=()):
         self.session, self.gan, self.end, self.total = session, gan, end, total
-        self.fused, self.loops, self.loop_op, self.hooks = fused, iterations_per_loop, \
-            loop_op, list(hooks)
+        self.fused, self.loops, self.loop_op = fused, iterations_per_loop, loop_op
+        self.hooks = sorted(hooks, key=lambda hook: ROLES.index(hook.ROLE))
         self.step = int(session.run(gan.step))
         self.finishing, self.stopped = False, None
         self.progress = logs.Progress(total, self.step)
@@ -57,8 +70,9 @@ class Loop(object):
             for hook in self.hooks:
                 reason = hook.stop(self, reason)
             self.stopped, self.finishing = reason, self.step == self.end or bool(reason)
+            values = types.MappingProxyType(values) if fetch else None
             for hook in self.hooks:
-                hook.after_step(self, values if fetch else None)
+                hook.after_step(self, values)
             self.progress.update(self.step)
             if reason:
                 self.say('stopped at step {} ({}); rerun the same command to resume'.format(
@@ -101,3 +115,25 @@ class Loop(object):
         values.update(run([gan.gen_train_op, gan.gen_metrics if fetch_metrics else {}], feed)[1])
         return values
 
+
+def check_loops(run, step, schedule, dev, critic_steps):
+    """Loops of K iterations fit the run: it starts, and its phases start and end, on a
+    multiple of K; on an NPU, whose device loop repeats the fused op, every iteration also
+    has the same critic steps."""
+    loops = run['iterations_per_loop']
+    if loops == 1:
+        return
+    if dev == 'npu' and not run['fused_step']:
+        raise ConfigError('--iterations_per_loop {} repeats the fused step on the NPU; it '
+                          'needs --fused_step true'.format(loops))
+    if step % loops:
+        raise ConfigError('--iterations_per_loop {}: the run resumes at step {}, not a multiple;'
+                          ' pass a divisor of {}'.format(loops, step, step))
+    for phase in schedule:
+        if phase.start % loops or phase.end % loops:
+            raise ConfigError('--iterations_per_loop {}: phase {} spans steps {} to {}; pass a '
+                              'divisor of both'.format(loops, phase.name, phase.start, phase.end))
+    if dev == 'npu' and len(set(critic_steps(s) for s in range(step, schedule[-1].end))) > 1:
+        raise ConfigError('--iterations_per_loop {} on an NPU repeats one iteration, but this '
+                          'model varies its critic steps per iteration (wgan: pass '
+                          '--warmup_Diters equal to --Diters)'.format(loops))

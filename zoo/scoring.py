@@ -72,7 +72,7 @@ def load_stats(path):
     return stats
 
 
-def against(stats, features, labels=None, k=variety.NEAREST_K):
+def compare_to_real(stats, features, labels=None, k=variety.NEAREST_K):
     """Generated ``features`` (and their class ``labels`` for a conditional generator) scored
     against real ``stats`` (load_stats): fid; with real features kid, kid_std, precision,
     recall, density, coverage; with real labels too, ``by_class`` {class: those four}."""
@@ -91,8 +91,8 @@ def against(stats, features, labels=None, k=variety.NEAREST_K):
     return results
 
 
-def against_lines(results):
-    """The printed lines of ``against``'s results."""
+def real_comparison_lines(results):
+    """The printed lines of ``compare_to_real``'s results."""
     lines = ['FID: {:.4f}'.format(results['fid'])]
     if 'kid' in results:
         lines.append('KID: {:.6f} +- {:.6f}'.format(results['kid'], results['kid_std']))
@@ -108,7 +108,7 @@ def against_lines(results):
 
 
 def scalars(results):
-    """``against``'s results as flat TensorBoard scalars."""
+    """``compare_to_real``'s results as flat TensorBoard scalars."""
     flat = {name: value for name, value in results.items() if name != 'by_class'}
     for name in ('precision', 'recall') if results.get('by_class') else ():
         flat['class_{}_mean'.format(name)] = float(np.mean([
@@ -118,7 +118,7 @@ def scalars(results):
 
 class Scorer(object):
     """Scores generated images: the Inception Score from a classifier (``classifier_path``,
-    opened at first use), and with real ``stats`` (a load_stats path) ``against``'s scores.
+    opened at first use), and with real ``stats`` (a load_stats path) ``compare_to_real``'s scores.
     close() it after."""
 
     def __init__(self, classifier=None, channels=1, stats=None, k=variety.NEAREST_K,
@@ -129,14 +129,14 @@ class Scorer(object):
         self.model = None
 
     def score(self, generated, labels=None):
-        """{inception_score, inception_std, and against's} of images in [-1, 1] with their
+        """{inception_score, inception_std, and compare_to_real's} of images in [-1, 1] with their
         classes (``labels``, None if unconditional)."""
         if self.model is None:
             self.model = open_classifier(self.classifier, self.channels, self.batch_size)
         features, mean, std = inception(self.model, generated)
         results = {'inception_score': mean, 'inception_std': std}
         if self.stats is not None:
-            results.update(against(self.stats, features, labels, self.k))
+            results.update(compare_to_real(self.stats, features, labels, self.k))
         return results
 
     def close(self):

@@ -92,11 +92,31 @@ def preset_of(argv):
     return preset
 
 
+def add_arguments(parser, helps):
+    """Add to an argparse ``parser`` the training settings other programs share, ``helps``
+    {key: help text}, each with its default and type from TRAIN_DEFAULTS: one home for both."""
+    for key, text in helps.items():
+        default = TRAIN_DEFAULTS[key]
+        parser.add_argument('--' + key, default=default, type=type(default),
+                            help='{} (default: {!r})'.format(text, default))
+
+
+def check_apart(model):
+    """A model's settings and the loop's are apart: a shared key would have one value for two
+    meanings, the model's silently winning."""
+    shared = sorted(set(model.defaults) & (set(TRAIN_DEFAULTS) | {'preset'}))
+    if shared:
+        raise TypeError('models/{}.py DEFAULTS share {} with the loop\'s settings '
+                        '(zoo/settings.py TRAIN_DEFAULTS); rename them'.format(
+                            model.name, ', '.join(shared)))
+
+
 def _preset(argv):
     """(preset name, model, the defaults, the preset's values)."""
     preset = preset_of(argv)
     model_name, preset_values = configs.load(preset)
     model = models.get(model_name)
+    check_apart(model)
     defaults = dict(TRAIN_DEFAULTS, preset=preset, **model.defaults)
     unknown = sorted(set(preset_values) - set(defaults))
     if unknown:
@@ -138,10 +158,10 @@ def wants_debug(argv):
         return False
 
 
-def model_values(req, **decided):
-    """The model's settings of a request, with ``decided`` ones over them, checked."""
+def model_values(req, **derived):
+    """The model's settings of a request, with ``derived`` ones over them, checked."""
     values = {k: req.values[k] for k in req.model.defaults}
-    values.update(decided)
+    values.update(derived)
     return req.model.config(**values)
 
 
@@ -173,24 +193,24 @@ def resolve(req, dev, source, cluster, saved=None):
     checkpoint a run resumes, may keep a larger one), EPOCHS as ITERS and, with
     --iterations_per_loop K, the loop-aligned settings rounded up to multiples of K."""
     run = {k: req.values[k] for k in TRAIN_DEFAULTS}
-    decided = classes_from_data(req, source.n_classes, source.path, saved)
+    derived = classes_from_data(req, source.n_classes, source.path, saved)
     if 'data_format' not in req.explicit:
-        decided['data_format'] = device.data_format(dev)
-    cfg = model_values(req, **decided)
+        derived['data_format'] = device.data_format(dev)
+    cfg = model_values(req, **derived)
     if run['EPOCHS']:
         if not cfg['batch_size']:
             raise ConfigError('--EPOCHS needs one --batch_size; {} schedules its training in '
                               'images per phase (set those, or --ITERS)'.format(req.model.name))
-        decided['ITERS'] = gan_lib.iterations_for_epochs(
+        derived['ITERS'] = gan_lib.iterations_for_epochs(
             run['EPOCHS'], len(source) // cfg['batch_size'],
             functools.partial(req.model.critic_steps, cfg))
         print('{} epochs of {} images: {} generator steps'.format(
-            run['EPOCHS'], len(source) * cluster.size, decided['ITERS']))
+            run['EPOCHS'], len(source) * cluster.size, derived['ITERS']))
     loops = run['iterations_per_loop']
     if loops < 1:
         raise ConfigError('--iterations_per_loop must be at least 1, got {}'.format(loops))
     rounded = []
-    for values, key in [(run, k) for k in LOOP_ALIGNED] + [(decided, 'ITERS')]:
+    for values, key in [(run, k) for k in LOOP_ALIGNED] + [(derived, 'ITERS')]:
         value = values[key] if key in values else cfg[key]
         aligned = -(-value // loops) * loops
         if aligned != value:
@@ -199,7 +219,7 @@ def resolve(req, dev, source, cluster, saved=None):
     if rounded:
         print('--iterations_per_loop {}: rounded up to multiples: {}'.format(
             loops, ', '.join(rounded)))
-    cfg = model_values(req, **decided)
+    cfg = model_values(req, **derived)
     factor = distributed.lr_factor(run['lr_scaling'], cluster.size)
     train_cfg = dict(cfg, **{k: cfg[k] * factor for k in req.model.learning_rates})
     return Settings(req.model, req.preset, types.MappingProxyType(run),

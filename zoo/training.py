@@ -4,10 +4,7 @@ import collections
 import contextlib
 import functools
 import os
-import signal
 import time
-
-import numpy as np
 
 import datasets
 from tflib import checkpoints, device, distributed, files, logs, params, precision
@@ -16,120 +13,27 @@ from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier
 from tflib.ops import resample
-from zoo import data, export, hooks, reports, scoring, settings
-from zoo.loop import Loop
-
-N_SAMPLES = 100  # sample grid: 10x10, labels cycling through the classes
+from zoo import data, export, generators, hooks, reports, scoring, settings
+from zoo.loop import Loop, check_loops
 
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError, checkpoints.CheckpointError,
                classifier.ScorerError, export.ExportError, hooks.Diverged, OSError)
-
-
-class Signals(object):
-    """While active, SIGTERM and SIGINT ask the loop to checkpoint and leave after the step."""
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __enter__(self):
-        self.signal = None
-        self.previous = [signal.signal(sig, self.handle) for sig in self.SIGNALS]
-        return self
-
-    def __exit__(self, *_):
-        for sig, handler in zip(self.SIGNALS, self.previous):
-            signal.signal(sig, handler)
-
-    def handle(self, signum, _frame):
-        self.signal = signum
-
 
 Job = collections.namedtuple('Job', ['settings', 'source', 'dev', 'cluster', 'signals',
                                      'deadline'])
 
 
-def check_loops(run, step, schedule, dev, critic_steps):
-    """Loops of K iterations fit the run: it starts, and its phases start and end, on a
-    multiple of K; on an NPU, whose device loop repeats the fused op, every iteration also
-    has the same critic steps."""
-    loops = run['iterations_per_loop']
-    if loops == 1:
-        return
-    if dev == 'npu' and not run['fused_step']:
-        raise ConfigError('--iterations_per_loop {} repeats the fused step on the NPU; it '
-                          'needs --fused_step true'.format(loops))
-    if step % loops:
-        raise ConfigError('--iterations_per_loop {}: the run resumes at step {}, not a multiple;'
-                          ' pass a divisor of {}'.format(loops, step, step))
-    for phase in schedule:
-        if phase.start % loops or phase.end % loops:
-            raise ConfigError('--iterations_per_loop {}: phase {} spans steps {} to {}; pass a '
-                              'divisor of both'.format(loops, phase.name, phase.start, phase.end))
-    if dev == 'npu' and len(set(critic_steps(s) for s in range(step, schedule[-1].end))) > 1:
-        raise ConfigError('--iterations_per_loop {} on an NPU repeats one iteration, but this '
-                          'model varies its critic steps per iteration (wgan: pass '
-                          '--warmup_Diters equal to --Diters)'.format(loops))
-
-
-NPU_SWITCHES = ('over_dump', 'data_dump_flag', 'profiling', 'autotune')
-
-
-def npu_debug(run, dev):
-    """Ascend's dump, profiling and tuning switches from the flags, with their folders (by
-    default under --output_path) created: the adapter wants the dump folder to exist. It has
-    one dump folder, so a data dump and an overflow dump share data_dump_path."""
-    switched = [key for key in NPU_SWITCHES if run[key]]
-    if dev != 'npu':
-        if switched:
-            print('note: {} only act on an Ascend NPU; ignored on {}'.format(
-                ', '.join('--' + k for k in switched), dev))
-        return device.NO_DEBUG
-
-    def folder(on, key, default):
-        if not on:
-            return ''
-        path = os.path.abspath(run[key] or os.path.join(run['output_path'], default))
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as error:
-            raise ConfigError('--{} {}: cannot create ({})'.format(key, path, error.strerror))
-        return path
-
-    dump = folder(run['data_dump_flag'], 'data_dump_path', 'data_dump') or \
-        folder(run['over_dump'], 'over_dump_path', 'overflow_dump')
-    return device.NpuDebug(dump, run['data_dump_step'] if run['data_dump_flag'] else '',
-                           run['over_dump'], folder(run['profiling'], 'profiling_dump_path',
-                                                    'profiling'), run['autotune'])
-
-
-def check_resumable(meta, model, model_cfg, output_path):
-    """A run directory resumes only with its own model and architecture; other changed
-    settings (LR, ITERS, batch size, ...) are allowed and listed."""
-    if meta['model'] != model.name:
-        raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
-            output_path, meta['model'], model.name))
-    saved = meta['config']
-    changed = sorted(k for k, v in model_cfg.items() if saved.get(k) != v)
-    clashes = [k for k in changed if k in model.architecture]
-    if clashes:
-        raise ConfigError('{} holds a run with another architecture ({}); resume it with the '
-                          'same settings or choose another --output_path'.format(
-                              output_path, ', '.join('{}={!r}'.format(k, saved.get(k))
-                                                     for k in clashes)))
-    if changed:
-        print('settings changed since the checkpoint: {}'.format(', '.join(
-            '{} {!r} -> {!r}'.format(k, saved.get(k), model_cfg[k]) for k in changed)))
-
-
 def train(argv):
     """Train as the command line ``argv`` asks (gan_train.py)."""
     req = settings.request(argv)
-    checked = settings.model_values(req)  # before any data is read
+    requested = settings.model_values(req)  # before any data is read
     dev = device.resolve(req.values['device'])
     device.require(dev)
     cluster = distributed.start(req.values['distributed'], dev)
     if not cluster.is_chief:  # rank 0 alone reports
         with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet):
-            return train_ranks(req, checked, dev, cluster)
-    return train_ranks(req, checked, dev, cluster)
+            return train_ranks(req, requested, dev, cluster)
+    return train_ranks(req, requested, dev, cluster)
 
 
 class RunFailed(Exception):
@@ -149,11 +53,11 @@ def train_logged(argv, log_path):
         raise RunFailed('{}; see {}'.format(text, log_path))
 
 
-def train_ranks(req, checked, dev, cluster):
+def train_ranks(req, requested, dev, cluster):
     mode = req.values['precision_mode']
     if dev == 'npu' and mode in device.PRECISION_LIMITS:
         print('warning: --precision_mode {} {}'.format(mode, device.PRECISION_LIMITS[mode]))
-    source = data.load(req.values, checked['IMAGE_SIZE'], checked['CHANNELS'], cluster)
+    source = data.load(req.values, requested['IMAGE_SIZE'], requested['CHANNELS'], cluster)
     if cluster.parallel:
         print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
               'batch size, learning rates x {:g} (--lr_scaling {})'.format(
@@ -171,7 +75,7 @@ def train_ranks(req, checked, dev, cluster):
             raise ConfigError('--output_path {}: cannot create ({})'.format(out,
                                                                           error.strerror))
     if meta:
-        check_resumable(meta, model, model_cfg, out)
+        checkpoints.check_resumable(meta, model.name, model.architecture, model_cfg, out)
     if cluster.is_chief:
         files.write_json(os.path.join(out, 'config.json'), settings.as_dict(resolved))
 
@@ -182,7 +86,7 @@ def train_ranks(req, checked, dev, cluster):
     trained = step < schedule[-1].end
     if not trained:
         print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
-    with Signals() as signals:
+    with hooks.Signals() as signals:
         job = Job(resolved, source, dev, cluster, signals, deadline)
         for number, phase in enumerate(schedule, 1):
             if step >= phase.end:
@@ -197,22 +101,6 @@ def train_ranks(req, checked, dev, cluster):
         print(reports.outputs(out))
         if trained and run['EXPORT_AT_END'] and not signals.signal:  # finished or out of time
             export.export_run(out)
-
-
-def sample_op(gan, signature, seed=None):
-    """N_SAMPLES images, labels cycling through the classes, and their noise: fixed for the
-    grids (``seed``); for scores a placeholder fed with the host's draws, as a device graph
-    wants its random inputs (tf.random_normal has no AI Core kernel on Ascend)."""
-    if seed is None:
-        noise = tf.placeholder(tf.float32, [N_SAMPLES, signature.z_dim], name='score_noise')
-    else:
-        noise = tf.constant(np.random.RandomState(seed).randn(
-            N_SAMPLES, signature.z_dim).astype('float32'))
-    labels = None
-    if signature.conditional:
-        labels = np.arange(N_SAMPLES, dtype=np.int32) % signature.n_classes
-    return gan.generator(N_SAMPLES, labels=None if labels is None else tf.constant(labels),
-                         noise=noise), noise, labels
 
 
 PhaseGraph = collections.namedtuple('PhaseGraph', [
@@ -236,7 +124,8 @@ def phase_graph(job, phase, start):
                 distributed.average_gradients(opt, cluster), job.dev,
                 run['mixed_precision'] == 'true', cluster.parallel), phase=phase)
         signature = model.signature(cfg)
-        grid, score = sample_op(gan, signature, run['seed']), sample_op(gan, signature)
+        grid = generators.sample_op(gan, signature, run['seed'])
+        score = generators.sample_op(gan, signature)
         signature = model.signature(cfg, grid[0])  # this phase's image size
         finite = gan_lib.all_finite(params.all_params(), device.weight_bound(job.dev))
         saver = tf.train.Saver(max_to_keep=run['keep_checkpoints'])
@@ -253,68 +142,35 @@ def phase_graph(job, phase, start):
 
 
 def phase_hooks(job, built, batch_size, last, step):
-    """The loop's hooks for one phase: all of them on rank 0, on the other ranks those that
-    must act at the same steps everywhere (the log's metrics, the finiteness check, stops)."""
+    """The loop's hooks for one phase, and the TensorBoard writer to close after it: all of
+    them on rank 0; on the other ranks those that must act at the same steps everywhere (the
+    log's metrics, the finiteness check, the stops)."""
     run, cluster = job.settings.run, job.cluster
     out = run['output_path']
     chief = cluster.is_chief
     history = logs.History(os.path.join(out, 'log.csv'), step) if chief else None
     board = hooks.Board(os.path.join(out, 'tensorboard')) if chief else None
-    found = [hooks.Log(run['LOG_STEP'], batch_size, history, board),
-             hooks.FiniteGuard(built.finite, (run['SAVE_SAMPLES_STEP'], run['CHECKPOINT_STEP'],
-                                              run['INCEPTION_FREQUENCY']), out)]
-    if chief:
-        meta = {'model': job.settings.model.name, 'config': dict(job.settings.model_cfg),
-                'preset': job.settings.preset, 'data_format': job.settings.model_cfg[
-                    'data_format'], 'device': job.dev,
-                'signature': built.signature.as_dict()}
-        score_samples, score_noise, score_labels = built.score
-        scorer = scoring.Scorer(run['classifier'], job.settings.model_cfg['CHANNELS'],
-                                run['fid_stats'])
-        found += [hooks.Samples(run['SAVE_SAMPLES_STEP'], built.grid, out, history, board),
-                  hooks.Checkpoints(run['CHECKPOINT_STEP'], built.saver, out, meta),
-                  hooks.Score(run['INCEPTION_FREQUENCY'], run['N_INCEPTION'], score_samples,
-                              score_noise, score_labels, run['seed'], scorer, board,
-                              job.signals, run['EXPORT_AT_END'], last)]
-    found.append(hooks.SignalStop(job.signals))
+    every_rank = [hooks.Log(run['LOG_STEP'], batch_size, history, board),
+                  hooks.FiniteGuard(built.finite, (run['SAVE_SAMPLES_STEP'],
+                                                   run['CHECKPOINT_STEP'],
+                                                   run['INCEPTION_FREQUENCY']), out),
+                  hooks.SignalStop(job.signals)]
     if job.deadline is not None:
-        found.append(hooks.Deadline(job.deadline))
+        every_rank.append(hooks.Deadline(job.deadline))
     if built.vote is not None:
-        found.append(hooks.StopVote(built.vote))
-    return found, board
-
-
-def mixed_precision(job, built):
-    """Whether this phase's session computes in reduced precision: on a GPU with
-    --mixed_precision true (fp16); on a CPU with true, or with auto where a probe of the
-    phase's own products measures bf16 faster (the figures go to the log, and a forced bf16
-    that measures slower gets a warning); on an NPU precision_mode decides instead."""
-    mode = job.settings.run['mixed_precision']
-    if job.dev != 'cpu' or mode == 'false':
-        if mode == 'auto':
-            print('--mixed_precision auto decides on CPUs; {}'.format(
-                'on a GPU it means false' if job.dev == 'gpu' else
-                'on an NPU --precision_mode decides'))
-        return mode == 'true' and job.dev == 'gpu'
-    if not device.bf16_rewrite_available():
-        if mode == 'true':
-            return True  # the session config says what this TensorFlow lacks
-        print('--mixed_precision auto: TensorFlow {} has no oneDNN bfloat16 rewrite: fp32'
-              .format(tf.__version__))
-        return False
-    if job.cluster.parallel:  # ranks timing at once on shared cores could choose apart
-        if mode == 'auto':
-            print('--mixed_precision auto: not in a data-parallel run, where every rank must '
-                  'compute alike: fp32 (pass true for bf16)')
-        return mode == 'true'
-    result = precision.probe(built.gan.train_op, job.settings.run['threads'])
-    use = mode == 'true' or precision.bf16_pays(result)
-    print('{}: training in {}'.format(precision.summary(result), 'bf16' if use else 'fp32'))
-    if mode == 'true' and result.bf16 > result.fp32:
-        print('warning: --mixed_precision true, but bf16 is {:.2f}x slower than fp32 on this '
-              'CPU; --mixed_precision auto would train in fp32'.format(
-                  result.bf16 / result.fp32))
-    return use
+        every_rank.append(hooks.StopVote(built.vote))
+    if not chief:
+        return every_rank, board
+    meta = {'model': job.settings.model.name, 'config': dict(job.settings.model_cfg),
+            'preset': job.settings.preset, 'data_format': job.settings.model_cfg['data_format'],
+            'device': job.dev, 'signature': built.signature.as_dict()}
+    scorer = scoring.Scorer(run['classifier'], job.settings.model_cfg['CHANNELS'],
+                            run['fid_stats'])
+    plan = hooks.ScorePlan(run['INCEPTION_FREQUENCY'], run['N_INCEPTION'], run['seed'],
+                           run['EXPORT_AT_END'], last)
+    return every_rank + [hooks.Samples(run['SAVE_SAMPLES_STEP'], built.grid, out, history, board),
+                         hooks.Checkpoints(run['CHECKPOINT_STEP'], built.saver, out, meta),
+                         hooks.Score(plan, built.score, scorer, board, job.signals)], board
 
 
 def train_phase(job, phase, start, last):
@@ -324,9 +180,11 @@ def train_phase(job, phase, start, last):
     variables. Returns the step reached."""
     run, cluster = job.settings.run, job.cluster
     built = phase_graph(job, phase, start)
-    config = device.session_config(job.dev, run['precision_mode'], mixed_precision(job, built),
-                                   run['threads'], cluster.local_rank if cluster.parallel
-                                   else None, run['iterations_per_loop'], npu_debug(run, job.dev))
+    reduced = precision.decide(job.dev, run['mixed_precision'], cluster.parallel,
+                               built.gan.train_op, run['threads'])
+    config = device.session_config(job.dev, run['precision_mode'], reduced, run['threads'],
+                                   cluster.local_rank if cluster.parallel else None,
+                                   run['iterations_per_loop'], device.npu_debug(run, job.dev))
     with tf.Session(graph=built.graph, config=config) as session:
         session.run([built.init, built.pipeline.initializer])
         if built.load_loop is not None:
@@ -341,14 +199,14 @@ def train_phase(job, phase, start, last):
         if built.broadcast is not None:
             built.gan.step.load(start, session)
             session.run(built.broadcast)
-        found, board = phase_hooks(job, built, phase.batch_size, last, start)
+        acting, board = phase_hooks(job, built, phase.batch_size, last, start)
         total, data_format = job.settings.model_cfg['ITERS'], job.settings.model_cfg[
             'data_format']
         print('training {} from step {} to {} on {} ({}), output in {}'.format(
             job.settings.preset, start, total, job.dev, data_format,
             os.path.abspath(run['output_path'])))
         loop = Loop(session, built.gan, phase.end, total, run['fused_step'],
-                    run['iterations_per_loop'], built.loop_op, found)
+                    run['iterations_per_loop'], built.loop_op, acting)
         try:
             return loop.run()
         finally:

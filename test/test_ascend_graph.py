@@ -147,6 +147,7 @@ def training_problems(preset, *flags):
 
 
 @pytest.mark.parametrize('preset', configs.names())
+@pytest.mark.slow
 def test_every_training_step_is_one_device_graph_of_kernels(preset, npu_emulator):
     """One device graph of listed ops, each with a kernel column for the dtype it computes in
     under allow_mix_precision on a 910 and a 910B (test/ascend_dtypes.py)."""
@@ -194,6 +195,7 @@ def test_the_flagships_fp16_map_is_the_one_in_the_docs(npu_emulator):
     assert table in docs, 'docs/ascend.md should hold this table:\n' + table
 
 
+@pytest.mark.slow
 def test_the_dtype_check_finds_what_it_guards_against(npu_emulator):
     """must_keep_origin_dtype keeps the convolution gradients in fp32, which the 910's
     Conv2DBackpropInput and Conv2DBackpropFilter do not take (the 910B does); the 910 has no
@@ -223,6 +225,7 @@ def test_the_dtype_check_finds_what_it_guards_against(npu_emulator):
                               'allow_mix_precision')
 
 
+@pytest.mark.slow
 def test_the_npu_loop_op_is_one_device_graph(npu_emulator):
     """With --iterations_per_loop, the session runs npu_bridge's IterationOp around the step."""
     job = preset_job('quickstart', '--iterations_per_loop', '4')

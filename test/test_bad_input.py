@@ -115,6 +115,7 @@ TRAIN_CASES = {
 
 
 @pytest.mark.parametrize('case', sorted(TRAIN_CASES))
+@pytest.mark.slow
 def test_gan_train_refuses(tmp_path, capsys, case):
     flags, expected = TRAIN_CASES[case]
     argv = flags(tmp_path)
@@ -147,6 +148,7 @@ def _tf_noise(line):
     return line[:1] in 'IWE' and line[1:5].isdigit() or line.startswith('WARNING')
 
 
+@pytest.mark.slow
 def test_resume_with_another_architecture_or_model(tmp_path, capsys):
     run = finished_run(tmp_path)
     before = snapshot(tmp_path)
@@ -157,6 +159,7 @@ def test_resume_with_another_architecture_or_model(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_the_last_checkpoint(tmp_path, capsys, monkeypatch):
     """A write that fails (ENOSPC at the step-2 meta.json) stops the run with the file named;
     meta.json still names the step-1 checkpoint."""
@@ -224,6 +227,7 @@ def tiny_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize('case', sorted(EVAL_CASES))
+@pytest.mark.slow
 def test_gan_eval_refuses(tmp_path, capsys, tiny_run, case):
     flags, expected = EVAL_CASES[case]
     code = gan_eval.main(flags(tmp_path, tiny_run))

@@ -5,11 +5,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tflib import device
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_profile_groups_the_step_by_kind():
     out = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'train_step.py'),
                           '--preset', 'quickstart', '--DIM_G', '8', '--DIM_D', '8', '--iters',

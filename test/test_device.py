@@ -163,6 +163,7 @@ def gpu_loss_scaling():
         .disable_mixed_precision_graph_rewrite()
 
 
+@pytest.mark.slow
 def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
         tmp_path, gpu_loss_scaling):
     """Fine-tuning loads model params only: Adam slots, beta powers, the step and the dynamic

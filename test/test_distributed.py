@@ -132,6 +132,7 @@ HOROVODRUN = os.path.join(os.path.dirname(sys.executable), 'horovodrun')
 
 @pytest.mark.skipif(not os.path.exists(HOROVODRUN) and not os.environ.get('GANZOO_REQUIRE_HOROVOD'),
                     reason='no horovodrun here (.ci/run builds Horovod for the TF 1.15 leg)')
+@pytest.mark.slow
 def test_two_horovod_processes_train_as_one(tmp_path, capsys):
     """horovodrun -np 2 --gloo: both ranks end with identical weights, rank 0 alone writes, and
     the checkpoint resumes in a single process."""
@@ -177,6 +178,7 @@ DEATH_BOUND = 60.
 @pytest.mark.skipif(not os.path.exists(HOROVODRUN) and not os.environ.get('GANZOO_REQUIRE_HOROVOD'),
                     reason='no horovodrun here (.ci/run builds Horovod for the TF 1.15 leg)')
 @pytest.mark.parametrize('rank', [1, 0])
+@pytest.mark.slow
 def test_a_dying_rank_ends_the_job_and_a_rerun_resumes(tmp_path, rank):
     """SIGKILL one rank mid-run: horovodrun ends the whole job within DEATH_BOUND seconds,
     non-zero, naming the lost rank; no process is left; the last checkpoint loads, and the same

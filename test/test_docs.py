@@ -14,6 +14,8 @@ import shlex
 import subprocess
 import sys
 
+import pytest
+
 import configs
 from zoo import settings
 
@@ -191,6 +193,7 @@ def test_inline_commands_stand_in_a_block():
     assert not problems, 'inline commands in no ```bash block:\n' + '\n'.join(problems)
 
 
+@pytest.mark.slow
 def test_every_program_preset_and_flag_exists():
     problems = []
     for doc, line, words in every_command():
@@ -220,6 +223,7 @@ PROGRAMS = ('gan_train.py', 'gan_eval.py', 'freeze_graph.py', 'modelarts_entry_a
                 if os.path.basename(p) != 'machine.py'))
 
 
+@pytest.mark.slow
 def test_flags_named_in_the_prose_exist():
     """A flag quoted after a program's name (`gan_train.py --distributed hccl`) must be that
     program's; one quoted alone, some program's."""
@@ -278,6 +282,7 @@ def anchors(path):
     return {re.sub(r'[^\w\- ]', '', h.lower()).replace(' ', '-') for h in headings}
 
 
+@pytest.mark.slow
 def test_the_layout_page_python_runs():
     """docs/layout.md's example builds the flagship's 64x64 AC-GAN networks as written."""
     source = python_blocks('docs/layout.md')[0] + '\nassert images.shape.as_list() == ' \

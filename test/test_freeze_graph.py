@@ -62,6 +62,7 @@ def inputs(n, seed=1):
     return rng.randn(n, 128).astype(np.float32), rng.randint(0, 10, n).astype(np.int32)
 
 
+@pytest.mark.slow
 def test_frozen_generator_matches_the_checkpoint(run_dir, tmp_path, capsys):
     pb = str(tmp_path / 'G.pb')
     assert freeze_graph.main(['--ckpt', str(run_dir), '--output', pb]) == 0
@@ -128,6 +129,7 @@ EAGER_LOAD = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_saved_model_export(run_dir, tmp_path, capsys):
     saved = tmp_path / 'output' / 'serving' / 'quickstart' / '1'  # docs/export.md's path
     assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),

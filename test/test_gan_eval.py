@@ -54,6 +54,7 @@ def run_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_training_scores_and_exports(run_dir, capsys):
     assert (run_dir / 'generator.pb').exists()
     assert (run_dir / 'generator.onnx').exists() == HAS_ONNX
@@ -83,6 +84,7 @@ def test_eval_from_checkpoint_pb_and_onnx_agree(run_dir, tmp_path, capsys):
     assert 1. <= scores[0] <= 10.
 
 
+@pytest.mark.slow
 def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     """With --classes 5,6,7,8,9 the run's N_CLASSES comes from the data (5); its .pb and .onnx
     carry that, so gan_eval.py feeds them labels 0-4 (it assumed 10 classes for any file)."""
@@ -158,6 +160,7 @@ def test_save_images_writes_a_folder_that_reads_back(run_dir, tmp_path, capsys):
     assert os.listdir(str(grids)) == ['samples_000002.png']
 
 
+@pytest.mark.slow
 def test_save_images_unconditional(tmp_path, capsys):
     out = tmp_path / 'run'
     assert gan_train.main(TINY + ['--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
@@ -217,6 +220,7 @@ def test_fid_and_kid_against_real_statistics(run_dir, digit_stats, tmp_path, cap
         'FID', 'KID', 'precision', 'precision by class', 'recall by class')]
 
 
+@pytest.mark.slow
 def test_training_scores_against_real_statistics(digit_stats, tmp_path, capsys):
     assert gan_train.main(TINY + ['--ITERS', '1', '--INCEPTION_FREQUENCY', '1', '--N_INCEPTION',
                                   '100', '--fid_stats', digit_stats, '--output_path',

@@ -70,6 +70,7 @@ def test_every_preset_names_a_loader_and_a_valid_config(preset):
 
 
 @pytest.mark.parametrize('preset,data_flags,extra', CASES)
+@pytest.mark.slow
 def test_presets_train_on_each_data_format(tmp_path, capsys, data, preset, data_flags, extra):
     flags = ['--preset', preset, '--ITERS', '2'] + \
         [f.format(data=data) for f in data_flags] + extra
@@ -90,6 +91,7 @@ def test_presets_train_on_each_data_format(tmp_path, capsys, data, preset, data_
     assert config['preset'] == preset and config['N_CRITIC'] == 2
 
 
+@pytest.mark.slow
 def test_resume_continues_step_and_schedule(tmp_path, capsys):
     flags = ['--ITERS', '4', '--LR', '1e-3', '--CHECKPOINT_STEP', '1']
     code, _, err = train(tmp_path, *flags, capsys=capsys, extra=['--MAX_MINUTES', '1e-9'])
@@ -108,6 +110,7 @@ def test_resume_continues_step_and_schedule(tmp_path, capsys):
     assert code == 0 and 'has trained its 4 steps' in out and 'generator.pb' not in out
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
     code, _, err = train(tmp_path, '--ITERS', '2', capsys=capsys, extra=['--DIM_G', '8'])
@@ -115,6 +118,7 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     assert 'holds a run with another architecture (DIM_G=4)' in err
 
 
+@pytest.mark.slow
 def test_finetune_restores_every_key_from_a_separate_run(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
     source = tmp_path / 'run'
@@ -130,6 +134,7 @@ def test_finetune_restores_every_key_from_a_separate_run(tmp_path, capsys):
     assert json.loads((tmp_path / 'tuned' / 'meta.json').read_text())['step'] == 1
 
 
+@pytest.mark.slow
 def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
                  capsys=capsys)[0] == 0
@@ -168,6 +173,7 @@ def test_bad_flags_give_one_line_errors(tmp_path, capsys, flags, message):
     assert message in err
 
 
+@pytest.mark.slow
 def test_the_number_of_classes_comes_from_the_data(tmp_path, capsys):
     """--classes 5,6,7 on a conditional model: three classes, so generator labels 0-2 (the
     model's default of 10 would draw seven labels that have no real images)."""
@@ -203,6 +209,7 @@ def test_corrupt_image_met_while_training(tmp_path, capsys):
     assert err.count('\n') == 1 and '000.jpg: not a readable image' in err
 
 
+@pytest.mark.slow
 def test_command_line_errors_and_npu(tmp_path):
     """As a user runs it: exit code 2, one line, no traceback."""
     for flags, message in [(['--device', 'npu'], "--device npu needs Ascend's TensorFlow"),
@@ -242,6 +249,7 @@ def checkpoint_values(run_dir):
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
 
 
+@pytest.mark.slow
 def test_a_resumed_run_trains_as_an_uninterrupted_one(tmp_path, capsys):
     """Real batches and draws are functions of (seed, step): stopped after 2 steps and
     resumed, a run ends with the weights, optimizer state and statistics of one that never
@@ -258,6 +266,7 @@ def test_a_resumed_run_trains_as_an_uninterrupted_one(tmp_path, capsys):
         np.testing.assert_allclose(resumed[key], value, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.slow
 def test_iterations_per_loop_rounds_the_loop_settings(tmp_path, capsys):
     """Logs, checkpoints and the end land on loop boundaries: settings are rounded up to
     multiples of K and said so (on a CPU the iterations of a loop run one call each)."""

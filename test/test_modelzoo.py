@@ -25,6 +25,7 @@ def summary(path):
         return dict(line.strip().split(' = ', 1) for line in f if ' = ' in line)
 
 
+@pytest.mark.slow
 def test_performance_script_writes_a_numeric_summary(tmp_path):
     write_cifar(tmp_path / 'data', n=4)
     out = tmp_path / 'out'
@@ -46,6 +47,7 @@ def test_scripts_reject_missing_data_path():
     assert result.returncode == 1 and 'data_path" must be configured' in result.stdout
 
 
+@pytest.mark.slow
 def test_modelarts_entry_runs_the_full_script_on_local_paths(tmp_path):
     write_cifar(tmp_path / 'data', n=4)
     result = run([sys.executable, 'modelarts_entry_acc.py', '--data_url', str(tmp_path / 'data'),
@@ -60,6 +62,7 @@ def test_modelarts_entry_runs_the_full_script_on_local_paths(tmp_path):
         missing.stdout
 
 
+@pytest.mark.slow
 def test_8p_script_starts_one_hccl_rank_per_device(tmp_path):
     """Off Ascend the launch itself is checked: a stand-in python records each process's
     rank environment and flags, and prints a log line as gan_train.py would."""
@@ -122,12 +125,19 @@ def test_scripts_take_the_modelzoo_template_switches(tmp_path):
             assert flag.split('=')[0] + ' ' in usage.stdout, (script, flag)
 
 
+def interruptible():
+    """SIGINT as a terminal's shell leaves it: a suite started in the background (nohup, &)
+    ignores SIGINT, and a shell that starts with it ignored cannot trap it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stopped_midway(command, log, stop, timeout=180):
     """Start ``command`` (in a session of its own), wait until ``log`` shows training, call
     ``stop(process)``; (exit code, output, the training PIDs it had)."""
     process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, PYTHON=sys.executable),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               universal_newlines=True, start_new_session=True)
+                               universal_newlines=True, start_new_session=True,
+                               preexec_fn=interruptible)
     deadline = time.time() + timeout
     while not (os.path.exists(str(log)) and 'step: ' in open(str(log)).read()):
         assert process.poll() is None and time.time() < deadline, process.communicate()[0]
@@ -140,6 +150,7 @@ def stopped_midway(command, log, stop, timeout=180):
 
 
 @pytest.mark.parametrize('how', ['SIGTERM to the script', 'Ctrl-C to its process group'])
+@pytest.mark.slow
 def test_a_stopped_performance_script_stops_its_training(tmp_path, how):
     """A scheduler's SIGTERM (to the script alone) or a Ctrl-C (to the whole group): the
     training checkpoints and ends, nothing is left running, the summary says the run was
@@ -163,6 +174,7 @@ def test_a_stopped_performance_script_stops_its_training(tmp_path, how):
     assert os.path.exists(str(out / 'run' / 'meta.json'))  # the checkpoint of the stop
 
 
+@pytest.mark.slow
 def test_a_stopped_modelarts_entry_stops_its_script_and_training(tmp_path):
     write_cifar(tmp_path / 'data', n=4)
     url = tmp_path / 'train_url'
@@ -186,6 +198,7 @@ def test_the_performance_script_says_its_default_steps():
         [sys.executable, 'modelarts_entry_acc.py', '--help']).stdout
 
 
+@pytest.mark.slow
 def test_a_dying_rank_stops_the_others_of_the_8p_script(tmp_path):
     """Off Ascend, with stand-in ranks: rank 3 fails at once while the others would wait
     (in HCCL's collectives, until HCCL_EXEC_TIMEOUT, 30 minutes by default): the script stops

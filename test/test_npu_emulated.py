@@ -90,6 +90,7 @@ def short(preset):
 
 
 @pytest.mark.parametrize('preset', configs.names())
+@pytest.mark.slow
 def test_every_preset_trains_alike_on_the_emulated_npu(preset, emulated, tmp_path):
     assert_same_training(train(tmp_path / 'npu', 'npu', *short(preset)),
                          train(tmp_path / 'cpu', 'cpu', *short(preset)))
@@ -99,6 +100,7 @@ def test_every_preset_trains_alike_on_the_emulated_npu(preset, emulated, tmp_pat
     ['--iterations_per_loop', '2', '--ITERS', '4'],
     ['--fused_step', 'false'],
 ], ids=['loop_of_2', 'step_by_step'])
+@pytest.mark.slow
 def test_the_loop_and_the_step_by_step_path_train_alike(flags, emulated, tmp_path):
     flags = QUICK + ['--ITERS', '3'] + flags
     assert_same_training(train(tmp_path / 'npu', 'npu', *flags),
@@ -114,12 +116,14 @@ def test_wgan_trains_alike_through_its_warm_up(fused, emulated, tmp_path):
                          train(tmp_path / 'cpu', 'cpu', *flags))
 
 
+@pytest.mark.slow
 def test_pgan_grows_alike_in_loops_of_2(emulated, tmp_path):
     flags = short('pgan_tiny') + ['--iterations_per_loop', '2', '--ITERS', '6']
     assert_same_training(train(tmp_path / 'npu', 'npu', *flags),
                          train(tmp_path / 'cpu', 'cpu', *flags))
 
 
+@pytest.mark.slow
 def test_checkpoints_move_between_the_npu_and_the_cpu_path(emulated, tmp_path, capsys):
     """A run stopped on one path resumes on the other with every variable but the loss scale,
     and ends where a run on one path does."""
@@ -146,6 +150,7 @@ def log_rows(out):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_a_skipped_update_changes_nothing_and_the_step_still_counts(emulated, tmp_path,
                                                                     monkeypatch):
     """The generator's update at step 1 overflows: its weights stay, the critic's move on, and
@@ -177,6 +182,7 @@ def test_a_skipped_update_changes_nothing_and_the_step_still_counts(emulated, tm
     assert_same_training(resumed, out, atol=0)
 
 
+@pytest.mark.slow
 def test_pgan_fades_in_by_iterations_when_updates_are_skipped(emulated, tmp_path, monkeypatch):
     """Every generator update of PGAN's first fade-in overflows: its alpha still rises by the
     step (0, 0.5 over the phase's 2 steps), and the phase ends on time."""
@@ -188,6 +194,7 @@ def test_pgan_fades_in_by_iterations_when_updates_are_skipped(emulated, tmp_path
     assert checkpoints.read_meta(str(out))['step'] == 4 and int(weights(out)['global_step']) == 4
 
 
+@pytest.mark.slow
 def test_the_loss_scale_backs_off_as_the_adapter_says(emulated, tmp_path, monkeypatch):
     """Every update overflows (no scaled gradient below 1 passes): nothing trains, the step
     counts on, and each manager halves its scale every second overflowing update
@@ -217,6 +224,7 @@ def test_the_emulator_has_the_adapters_api(npu_emulator):
             assert names == ([] if parameters == ['-'] else parameters), (module, member, names)
 
 
+@pytest.mark.slow
 def test_a_precision_mode_a_910_cannot_train_in_is_named(emulated, tmp_path, capsys):
     """must_keep_origin_dtype: test_ascend_graph.py finds the 910's convolution gradients
     without fp32 kernels; the run says so before it starts (it cannot tell a 910 from a 910B)."""

@@ -158,6 +158,7 @@ def upscale(images):
 
 
 @pytest.mark.parametrize('fade_index', [1, 3])
+@pytest.mark.slow
 def test_fade_in_starts_where_the_last_resolution_ended(fade_index):
     """At alpha 0 the grown generator (and its moving average) give the previous one's images
     upscaled, and the grown critic scores an image as the previous one scored it
@@ -170,6 +171,7 @@ def test_fade_in_starts_where_the_last_resolution_ended(fade_index):
     assert np.abs(ema - raw).max() > 0  # the average lags the trained weights
 
 
+@pytest.mark.slow
 def test_fade_in_blends_over_the_phase():
     """Halfway through the fade the output is not the upscaled old one."""
     phase = pgan.phases(pgan.config(**TINY))[3]
@@ -243,6 +245,7 @@ def adam_steps(run_dir, step):
     return steps.pop()
 
 
+@pytest.mark.slow
 def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_path, capsys):
     """4 -> 8 -> 16 in phases of 2 steps (4 at 16x16), stopped inside the 16x16 fade-in and
     resumed; the frozen generator is the moving average, at 16x16."""
@@ -297,6 +300,7 @@ def test_growing_run_resets_adam_resumes_mid_phase_and_freezes_the_average(tmp_p
     np.testing.assert_allclose(images, export.run_frozen(graph_def8, {'z': z}), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_epochs_need_one_minibatch(tmp_path, capsys):
     flags = RUN_FLAGS + ['--output_path', str(tmp_path / 'run'), '--EPOCHS', '1']
     assert gan_train.main(flags) == 2
@@ -306,6 +310,7 @@ def test_epochs_need_one_minibatch(tmp_path, capsys):
     assert '1.0 epochs of 4000 images: 40 generator steps' in out
 
 
+@pytest.mark.slow
 def test_layouts_give_the_same_images_and_scores(data_format):
     """One set of weights means the same networks in NCHW and NHWC (fade-in phase)."""
     rng = np.random.RandomState(0)

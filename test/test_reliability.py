@@ -58,6 +58,7 @@ def log_rows(run):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_a_checkpoint(tmp_path):
     """Killed 8 times while stepping, checkpointing every step and writing grids; restarted
     with the same command each time, the run ends as an uninterrupted one would."""
@@ -91,6 +92,7 @@ def test_sigkill_at_random_moments_never_loses_a_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 def test_sigterm_and_sigint_checkpoint_and_exit_cleanly(tmp_path, signum):
     run = tmp_path / 'run'
     job = Training(run, '--ITERS', '100000', '--CHECKPOINT_STEP', '1000')
@@ -104,6 +106,7 @@ def test_sigterm_and_sigint_checkpoint_and_exit_cleanly(tmp_path, signum):
     assert checkpoints.read_meta(str(run))['step'] == step and 'Traceback' not in out
 
 
+@pytest.mark.slow
 def test_nan_weights_never_reach_a_checkpoint(tmp_path, capsys, monkeypatch):
     """A generator weight turned NaN after step 3: the run stops with the step-2 checkpoint
     as the last, and says so."""
@@ -158,6 +161,7 @@ def test_loss_scaling_skips_an_overflowing_step_and_backs_off(gpu_loss_scaling):
         assert session.run(weight) == pytest.approx(.9)
 
 
+@pytest.mark.slow
 def test_same_seed_same_losses(tmp_path, capsys):
     """Two runs of one command on one machine and TF log the same losses (the graph-level seed,
     stateless per-step draws, and a data order fixed by --seed)."""

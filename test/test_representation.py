@@ -47,6 +47,7 @@ def test_linear_svm_separates_separable_features():
     assert accuracy > .95 and c in representation.C_GRID
 
 
+@pytest.mark.slow
 def test_representation_end_to_end_and_the_trained_critic_wins(tmp_path, capsys):
     """1,500 DCGAN steps on the built-in digits (critic 32-64-128 maps, about 80 s), then
     gan_eval.py --representation with 300 labels: trained 88.5% against 85.0% untrained on

@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_quick_transfer_experiment_writes_its_table_and_plot(tmp_path):
     out = tmp_path / 'experiment'
     result = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'transfer_experiment.py'),
@@ -40,6 +42,7 @@ def test_quick_transfer_experiment_writes_its_table_and_plot(tmp_path):
     assert 'tiled unconditional -> conditional' in cond
 
 
+@pytest.mark.slow
 def test_seeds_give_each_point_a_spread(tmp_path):
     out = tmp_path / 'seeds'
     result = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'transfer_experiment.py'),

@@ -130,6 +130,7 @@ def test_networks_match_the_original_forward(variant, data_format):
 @pytest.mark.skipif(not NCHW_RUNS, reason='this TensorFlow has no NCHW convolutions on CPU')
 @pytest.mark.parametrize('variant', sorted(TINY_VARIANTS))
 @pytest.mark.parametrize('saved_in,restored_in', [('NCHW', 'NHWC'), ('NHWC', 'NCHW')])
+@pytest.mark.slow
 def test_one_checkpoint_two_layouts(variant, saved_in, restored_in, tmp_path):
     """Trained weights saved from a graph in one layout give the same images and critic outputs
     restored into a graph in the other."""
@@ -157,6 +158,7 @@ def test_one_checkpoint_two_layouts(variant, saved_in, restored_in, tmp_path):
 
 
 @pytest.mark.parametrize('family', sorted(TINY))
+@pytest.mark.slow
 def test_critic_steps_lower_the_critic_loss(family):
     """The full critic step (gradient penalty's second-order gradient included) runs on CPU
     and, on a fixed generator and a fixed real batch, lowers the critic's loss."""
@@ -253,6 +255,7 @@ def _train(fused, iterations=3, grappler=True, **overrides):
         return {v.op.name: v for v in tf.global_variables()}, session.run(tf.global_variables())
 
 
+@pytest.mark.slow
 def test_fused_step_equals_step_by_step():
     """One session call per generator iteration computes what the step-by-step loop does: same
     batches, same noise, same updates (Adam slots, BN moving stats and step included). Compared

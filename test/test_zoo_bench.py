@@ -6,11 +6,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = ['quickstart', 'cgan_mnist', 'wgan_digits', 'dcgan_digits', 'pgan_digits']
 
 
+@pytest.mark.slow
 def test_quick_zoo_writes_its_table_and_grids(tmp_path):
     out = tmp_path / 'zoo'
     result = subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'zoo.py'), '--quick',

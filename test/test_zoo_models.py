@@ -140,6 +140,7 @@ def test_rmsprop_starts_from_a_zero_mean_square():
 
 
 @pytest.mark.parametrize('name', sorted(TINY))
+@pytest.mark.slow
 def test_one_fused_iteration_trains_both_networks(name):
     model, cfg = tiny_cfg(name)
     with new_session() as session:
@@ -170,6 +171,7 @@ def test_dcgan_discriminator_scores_and_bce():
 
 
 @pytest.mark.parametrize('name', sorted(TINY))
+@pytest.mark.slow
 def test_train_resume_score_and_freeze(tmp_path, capsys, name):
     """Each model through the shared toolchain: gan_train (then resumed), gan_eval on the
     checkpoint, freeze_graph to .pb (and .onnx) matching the checkpoint."""

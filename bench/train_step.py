@@ -40,8 +40,8 @@ def settings(argv):
                         help='op types (and single ops) the profile lists')
     args, rest = parser.parse_known_args(argv)
     req = zoo_settings.request(['--preset', args.preset, '--device', 'cpu'] + rest)
-    decided = {} if 'data_format' in req.flags else {'data_format': 'NHWC'}
-    model_cfg = zoo_settings.model_values(req, **decided)
+    derived = {} if 'data_format' in req.flags else {'data_format': 'NHWC'}
+    model_cfg = zoo_settings.model_values(req, **derived)
     step = model_cfg['ITERS'] if args.at_step is None else args.at_step
     return args, req.model, model_cfg, req.model.phase_at(model_cfg, step), req.values['seed']
 

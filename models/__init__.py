@@ -4,7 +4,8 @@ A model module must provide:
 
 - ``DEFAULTS``: its settings with their defaults, among them ``IMAGE_SIZE``, ``CHANNELS``,
   ``Z_DIM``, ``ITERS``, ``batch_size`` and ``data_format`` (and ``N_CLASSES`` and
-  ``CONDITIONAL`` when it can be conditional);
+  ``CONDITIONAL`` when it can be conditional), none of them a key of the loop's settings
+  (zoo/settings.py TRAIN_DEFAULTS) or ``preset``;
 - ``ARCHITECTURE``: the settings that shape its variables (a checkpoint fixes them);
 - ``config(**overrides)`` -> config: ``DEFAULTS`` with ``overrides``, checked (ConfigError);
 - ``critic_steps(cfg, step)``: critic steps before generator step ``step``;

@@ -5,18 +5,20 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
 
 import freeze_graph
 import gan_train
+import models
 from conftest import new_session
 from test_docs import python_blocks
 from models import transfer_gan
 from tflib import params
 from tflib.compat import IS_TF2, tf
-from zoo import export
+from zoo import export, generators
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1', '--ITERS', '2',
         '--LOG_STEP', '1', '--device', 'cpu']
@@ -229,3 +231,20 @@ def test_bad_arguments(run_dir, tmp_path, capsys, flags, message):
     assert err.startswith('freeze_graph.py: error: ') and err.count('\n') == 1
     assert message in err
     assert not (tmp_path / 'G.pb').exists()
+
+
+def test_the_grid_noise_is_fixed_and_the_score_noise_fed():
+    """The training run's sample ops: the grid's noise a constant of its seed, the scores' a
+    placeholder for the host's draws; labels cycle through the classes when conditional."""
+    def generator(n, labels=None, noise=None):
+        return n, labels, noise
+    gan = types.SimpleNamespace(generator=generator)
+    with tf.Graph().as_default():
+        (n, label_op, _), noise, labels = generators.sample_op(gan, models.Signature(6, 3, 8, 1),
+                                                               seed=0)
+        assert n == generators.N_SAMPLES and noise.op.type == 'Const'
+        assert list(labels[:4]) == [0, 1, 2, 0] and label_op.op.type == 'Const'
+        (_, label_op, _), noise, labels = generators.sample_op(
+            gan, models.Signature(6, None, 8, 1))
+        assert noise.op.type == 'Placeholder' and noise.shape.as_list() == [100, 6]
+        assert labels is None and label_op is None

@@ -288,7 +288,7 @@ def test_loops_must_fit_the_run():
         loop.check_loops(cfg, 6, one, 'cpu', lambda step: 5)
     with pytest.raises(ConfigError, match='phase 8x8 fade-in spans steps 4 to 10'):
         loop.check_loops(cfg, 0, [phase(0, 4, '4x4'), phase(4, 10, '8x8 fade-in')], 'cpu',
-                              lambda step: 1)
+                         lambda step: 1)
     with pytest.raises(ConfigError, match='--warmup_Diters equal to --Diters'):
         loop.check_loops(cfg, 0, one, 'npu', lambda step: 100 if step < 2 else 5)
     loop.check_loops(cfg, 0, one, 'cpu', lambda step: 100 if step < 2 else 5)
@@ -308,3 +308,13 @@ def test_ascend_switches_make_their_folders_and_are_ignored_off_npu(tmp_path, ca
         str(tmp_path / 'overflow_dump')
     assert device.npu_debug(cfg, 'cpu') == device.NO_DEBUG
     assert 'only act on an Ascend NPU; ignored on cpu' in capsys.readouterr().out
+
+
+def test_a_run_resumes_only_with_its_model_and_architecture(capsys):
+    meta = {'model': 'wgan', 'config': {'ngf': 4, 'lrD': 1e-4}}
+    with pytest.raises(ConfigError, match='holds a wgan run; use another --output_path for dcgan'):
+        checkpoints.check_resumable(meta, 'dcgan', (), {}, 'out')
+    with pytest.raises(ConfigError, match=r'another architecture \(ngf=4\)'):
+        checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 8, 'lrD': 1e-4}, 'out')
+    checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 4, 'lrD': 2e-4}, 'out')
+    assert 'lrD 0.0001 -> 0.0002' in capsys.readouterr().out

@@ -115,7 +115,9 @@ def test_a_stopped_run_gets_a_last_speed_line_only_after_unlogged_steps():
     log = hooks.Log(100, 4)
     loop = a_loop(0, Session())
     log.begin(loop)
-    log.end(a_loop(0, Session(), stopped='signal 15'))
+    unlogged = a_loop(0, Session(), stopped='signal 15')
+    log.end(unlogged)
+    assert not unlogged.said
     loop.step = 3
     log.after_step(loop, None)
     loop.stopped = 'signal 15'

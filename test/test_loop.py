@@ -149,5 +149,5 @@ def test_hooks_cannot_change_the_values_later_hooks_see():
         def after_step(self, loop, values):
             values['loss'] = 0.
 
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match='does not support item assignment'):
         Loop(Session(), gan_stub(), 1, 1, hooks=[Writer()]).run()

@@ -1,4 +1,5 @@
-"""Whether bfloat16 pays on this CPU, measured on a training step's own heaviest products.
+"""Whether a session computes in reduced precision (``decide``), and on a CPU whether bfloat16
+pays, measured on a training step's own heaviest products.
 
 oneDNN's bfloat16 rewrite (``--mixed_precision`` on a CPU) runs convolutions and matmuls in
 bf16 with casts around them. Whether that is faster depends on the CPU and its kernels, not on

@@ -164,8 +164,9 @@ def pb_signature(path, graph, n_classes=None):
     if SIGNATURE in names:
         return from_vector(tf.make_ndarray(graph.get_operation_by_name(SIGNATURE).get_attr(
             'value')))
-    return inferred_signature(path, graph.get_tensor_by_name('z:0').shape[1], 'label' in names,
-                    graph.get_tensor_by_name('images:0').shape, n_classes)
+    return inferred_signature(path, graph.get_tensor_by_name('z:0').shape[1],
+                              'label' in names, graph.get_tensor_by_name('images:0').shape,
+                              n_classes)
 
 
 def onnx_signature(path, session, n_classes=None):
@@ -175,7 +176,7 @@ def onnx_signature(path, session, n_classes=None):
         return models.Signature.from_dict(json.loads(text))
     inputs = {i.name: i.shape for i in session.get_inputs()}
     return inferred_signature(path, inputs['z:0'][1], 'label:0' in inputs,
-                    session.get_outputs()[0].shape, n_classes)
+                              session.get_outputs()[0].shape, n_classes)
 
 
 def is_saved_model(path):

@@ -65,11 +65,11 @@ class Log(Hook):
     """Every ``period`` steps and at the end, the log line with speed and ETA; on rank 0 also
     a row of ``history`` (log.csv) and TensorBoard scalars."""
 
+    ROLE = 'log'
+
     def __init__(self, period, batch_size, history=None, board=None):
         self.period, self.batch_size, self.history, self.board = period, batch_size, history, \
             board
-
-    ROLE = 'log'
 
     def begin(self, loop):
         self.since, self.steps, self.images, self.last = time.time(), 0, 0, loop.step
@@ -137,6 +137,8 @@ class Samples(Hook):
     """Every ``period`` steps and at the end: the sample grid (PNG and TensorBoard) and the
     loss curve."""
 
+    ROLE = 'write'
+
     def __init__(self, period, grid_op, out, history, board):
         self.period, self.grid_op, self.out, self.history, self.board = period, grid_op, out, \
             history, board
@@ -153,6 +155,8 @@ class Samples(Hook):
 
 class Checkpoints(Hook):
     """Every ``period`` steps and at the end, a checkpoint and then meta.json."""
+
+    ROLE = 'write'
 
     def __init__(self, period, saver, out, meta):
         self.period, self.saver, self.out, self.meta = period, saver, out, meta
@@ -171,9 +175,12 @@ ScorePlan = collections.namedtuple('ScorePlan', ['period', 'n', 'seed', 'final',
 class Score(Hook):
     """The scores of fresh samples by ``scorer`` (zoo.scoring.Scorer: the Inception Score, and
     FID, KID, precision, recall, density, coverage against real statistics) as ``plan`` (a
-    ScorePlan) says; at the end the Inception Score in the Ascend port's format, unless a signal
-    (``signals``: Signals) asked the run to stop. ``samples``: zoo.generators.sample_op's
-    (images, their noise placeholder, their classes or None)."""
+    ScorePlan) says; with the plan's ``final``, at the end the Inception Score in the Ascend
+    port's format, unless a signal (``signals``: Signals) asked the run to stop.
+    ``samples``: zoo.generators.sample_op's (images, their noise placeholder, their classes or
+    None)."""
+
+    ROLE = 'write'
 
     def __init__(self, plan, samples, scorer, board, signals):
         self.plan, self.scorer, self.board, self.signals = plan, scorer, board, signals

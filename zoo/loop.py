@@ -48,6 +48,9 @@ class Loop(object):
                  loop_op=None, hooks=()):
         self.session, self.gan, self.end, self.total = session, gan, end, total
         self.fused, self.loops, self.loop_op = fused, iterations_per_loop, loop_op
+        unknown = [type(hook).__name__ for hook in hooks if hook.ROLE not in ROLES]
+        if unknown:
+            raise TypeError('hooks {} have a ROLE outside {}'.format(unknown, ROLES))
         self.hooks = sorted(hooks, key=lambda hook: ROLES.index(hook.ROLE))
         self.step = int(session.run(gan.step))
         self.finishing, self.stopped = False, None

@@ -14,7 +14,7 @@ import configs
 import models
 from tflib import device, distributed
 from tflib import gan as gan_lib
-from tflib.config import ConfigError, describe, parse_flags
+from tflib.config import ConfigError, describe, parse_flags, parse_value
 
 DEFAULT_PRESET = 'quickstart'
 
@@ -94,10 +94,12 @@ def preset_of(argv):
 
 def add_arguments(parser, helps):
     """Add to an argparse ``parser`` the training settings other programs share, ``helps``
-    {key: help text}, each with its default and type from TRAIN_DEFAULTS: one home for both."""
+    {key: help text}, each with its default from TRAIN_DEFAULTS and parsed as gan_train.py
+    parses it: one home for both."""
     for key, text in helps.items():
         default = TRAIN_DEFAULTS[key]
-        parser.add_argument('--' + key, default=default, type=type(default),
+        parser.add_argument('--' + key, default=default,
+                            type=functools.partial(parse_value, key, default=default),
                             help='{} (default: {!r})'.format(text, default))
 
 

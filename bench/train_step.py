@@ -57,7 +57,7 @@ def build(model, model_cfg, phase, seed):
     with graph.as_default():
         tf.set_random_seed(seed)
         pipeline = datasets.base.step_inputs(source, phase.batch_size, seed)
-        gan = model.build(model_cfg, pipeline, phase=phase)
+        gan = model.build(model_cfg, pipeline, phase=phase, step_by_step=True)
         init = tf.group(tf.global_variables_initializer(), pipeline.initializer)
     graph.finalize()
     return graph, gan, init

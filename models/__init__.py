@@ -13,11 +13,14 @@ A model module must provide:
   images in [-1, 1] from N(0, 1) noise [n, Z_DIM] and, when conditional, int32 labels [n];
 - ``discriminator(cfg, images, labels=None, phase=None)`` -> (scores [n], class logits
   [n, N_CLASSES] or None);
-- ``build(cfg, pipeline, wrap_optimizer=None, phase=None)`` -> tflib.gan.GANGraph, its inputs
-  from ``pipeline(spec)`` (tflib/steps.py), its optimizers wrapped by ``wrap_optimizer``.
+- ``recipe(cfg, phase)`` -> tflib.gan.Recipe: the networks, the cost of a critic step and of a
+  generator step, the steps' random inputs (tflib.steps.StepSpec, its batch the phase's),
+  the optimizer and the learning rates; ``Model.build`` assembles the training graph from it
+  (tflib.gan.assemble: the global step, the optimizers' wrapping, the train ops).
 
-``phase`` is one of the model's training phases (tflib.gan.Phase), None meaning its last. It
-may provide ``phases(cfg)`` (default: one phase of ``ITERS`` steps at ``batch_size``),
+``phase`` is one of the model's training phases (tflib.gan.Phase; ``recipe`` always gets one,
+the networks None for the last). It may provide ``phases(cfg)`` (default: one phase of
+``ITERS`` steps at ``batch_size``),
 ``FLAG_ALIASES`` (a seed script's flag names: ``{alias: key or (keys...)}``),
 ``LEARNING_RATES`` (the settings data-parallel scaling multiplies; default ``('LR',)``) and
 ``CRITIC_SEES_LABELS`` (whether its critic needs the labels; default False). Consumers use the
@@ -27,11 +30,11 @@ import collections
 import importlib
 
 from tflib.config import ConfigError
-from tflib.gan import Phase
+from tflib.gan import Phase, assemble
 
 NAMES = ('cgan', 'dcgan', 'pgan', 'transfer_gan', 'wgan')
 REQUIRED = ('DEFAULTS', 'ARCHITECTURE', 'config', 'critic_steps', 'generator', 'discriminator',
-            'build')
+            'recipe')
 REQUIRED_SETTINGS = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ITERS', 'batch_size', 'data_format')
 
 
@@ -83,7 +86,7 @@ class Model(object):
         self.model_phases = getattr(module, 'phases', None)
         self.config, self.critic_steps = module.config, module.critic_steps
         self.generator, self.discriminator = module.generator, module.discriminator
-        self.build = module.build
+        self.recipe = module.recipe
 
     def __repr__(self):
         return 'Model({})'.format(self.name)
@@ -93,6 +96,13 @@ class Model(object):
         if self.model_phases is not None:
             return self.model_phases(cfg)
         return [Phase(0, cfg['ITERS'], {}, '', cfg['batch_size'])]
+
+    def build(self, cfg, pipeline, wrap_optimizer=None, phase=None, step_by_step=False):
+        """The tflib.gan.GANGraph of ``phase`` (None: the last), its inputs from
+        ``pipeline(spec)`` (tflib/steps.py), its optimizers wrapped by ``wrap_optimizer``, with
+        the step-by-step ops when ``step_by_step``."""
+        return assemble(self.recipe(cfg, phase or self.phases(cfg)[-1]), pipeline,
+                        wrap_optimizer, step_by_step)
 
     def phase_at(self, cfg, step):
         """The phase whose graph wrote a checkpoint at ``step`` (a phase's last checkpoint is

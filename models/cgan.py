@@ -172,9 +172,8 @@ def critic(cfg, images, labels, dropout=None):
                                  layout.flatten_nchw(x), biases=False), [-1]), None
 
 
-def build(cfg, pipeline, wrap_optimizer=None, phase=None):
+def recipe(cfg, phase):
     """One D step on a labelled real batch and generated pairs, then one G step."""
-    del phase  # one phase
     dropout = steps.uniform(dropout_units(cfg)) if cfg['ARCH'] == 'mlp' else None
-    return dcgan.bce_gan(cfg, functools.partial(generator, cfg), functools.partial(critic, cfg),
-                         pipeline, wrap_optimizer, dropout)
+    return dcgan.bce_recipe(cfg, phase, functools.partial(generator, cfg),
+                            functools.partial(critic, cfg), dropout)

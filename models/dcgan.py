@@ -14,7 +14,7 @@ import functools
 from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
+from tflib.gan import Recipe, critic_feature
 from tflib.ops import batchnorm
 from tflib.ops.activations import leaky_relu
 from tflib.ops.conv2d import Conv2D
@@ -134,48 +134,41 @@ def discriminator(cfg, images, labels=None, phase=None):
     return conv_discriminator(cfg, images, 2 * cfg['feature_size']), None
 
 
-def build(cfg, pipeline, wrap_optimizer=None, phase=None):
+def recipe(cfg, phase):
     """One D step on a real batch and a fresh fake batch, then one G step."""
-    del phase  # one phase
-    return bce_gan(cfg, functools.partial(generator, cfg), functools.partial(discriminator, cfg),
-                   pipeline, wrap_optimizer)
+    return bce_recipe(cfg, phase, functools.partial(generator, cfg),
+                      functools.partial(discriminator, cfg))
 
 
-def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
-    """The GANGraph of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL): one D step on a real
-    batch and as many generated images (of the real labels), then one G step (of random
-    labels), Adam(LR, BETA1, BETA2) for both, inputs from ``pipeline(spec)``. The critic is
-    called as ``disc(images, labels)``, or with ``critic_draws`` (a Draw per image, e.g.
-    dropout's uniforms) as ``disc(images, labels, draws)`` with a fresh draw each time."""
+def bce_recipe(cfg, phase, gen, disc, critic_draws=None):
+    """The steps of a BCE GAN (DCGAN; CGAN when cfg CONDITIONAL): one D step on a real batch
+    and as many generated images (of the real labels), then one G step (of random labels),
+    Adam(LR, BETA1, BETA2) for both. The critic is called as ``disc(images, labels)``, or with
+    ``critic_draws`` (a Draw per image, e.g. dropout's uniforms) as ``disc(images, labels,
+    draws)`` with a fresh draw each time."""
     conditional = cfg.get('CONDITIONAL', False)
+    batch = phase.batch_size
 
     def logits_of(x, labels, draws=None):
         return (disc(x, labels, draws) if critic_draws else disc(x, labels))[0]
 
-    batch = cfg['batch_size']
-    step = tf.train.get_or_create_global_step()
-    lr = tf.constant(float(cfg['LR']))
-    wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
-    disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
-    gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
-
-    def critic_step(inputs):
+    def critic_cost(inputs):
         real, labels = inputs['images'], inputs['labels'] if conditional else None
         real_logits = logits_of(real, labels, inputs.get('real_draws'))
         fake = gen(batch, labels=labels, noise=inputs['noise'])
         fake_logits = logits_of(fake, labels, inputs.get('fake_draws'))
         cost = losses.bce_critic(real_logits, fake_logits)
-        metrics = {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
-                   'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
-        return critic_train_op(disc_opt, cost), metrics
+        return cost, {'loss_d': cost, 'd_real': tf.reduce_mean(tf.sigmoid(real_logits)),
+                      'd_fake': tf.reduce_mean(tf.sigmoid(fake_logits))}
 
-    def generator_step(inputs):
+    def generator_cost(inputs):
         labels = inputs.get('labels')
-        return generator_train_op(
-            gen_opt, step, lambda: gen(batch, labels=labels, noise=inputs['noise'],
-                                       update_moving_stats=True),
-            lambda x: (logits_of(x, labels, inputs.get('fake_draws')), None),
-            lambda logits, _: (losses.bce_generator(logits), {}))
+        fake = gen(batch, labels=labels, noise=inputs['noise'], update_moving_stats=True)
+        return losses.bce_generator(logits_of(fake, labels, inputs.get('fake_draws'))), {}
+
+    def learning_rates(step):
+        rate = tf.constant(float(cfg['LR']))
+        return rate, rate
 
     noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
     critic, generator_draws = dict(noise), dict(noise)
@@ -188,6 +181,9 @@ def bce_gan(cfg, gen, disc, pipeline, wrap_optimizer=None, critic_draws=None):
         generator_draws['fake_draws'] = shaped
     spec = steps.StepSpec(critic=critic, generator=generator_draws, fused_critic_steps=1,
                           critic_steps=functools.partial(critic_steps, cfg))
-    return GANGraph(generator=gen, discriminator=lambda images, labels=None: disc(images, labels),
-                    critic_steps=spec.critic_steps, step=step, learning_rate=lr,
-                    **train_ops(critic_step, generator_step, spec, pipeline(spec)))
+    return Recipe(generator=gen, discriminator=lambda images, labels=None: disc(images, labels),
+                  spec=spec, learning_rates=learning_rates,
+                  optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'],
+                                                                cfg['BETA2']),
+                  critic_cost=critic_cost, generator_cost=generator_cost, after_critic=None,
+                  after_generator=None)

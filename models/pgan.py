@@ -22,7 +22,7 @@ import numpy as np
 from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, Phase, critic_train_op, generator_train_op, train_ops
+from tflib.gan import Phase, Recipe
 from tflib.ops import equalized
 from tflib.ops.activations import leaky_relu
 from tflib.ops.resample import mean_pool, upsample
@@ -229,19 +229,14 @@ def real_images(resolution, images, alpha, flips=None):
     return images
 
 
-def build(cfg, pipeline, wrap_optimizer=None, phase=None):
-    """One phase's graph: a critic step (WGAN-GP + drift) and a generator step followed by the
-    moving-average update, their inputs from ``pipeline(spec)``."""
-    phase = _or_last(cfg, phase)
+def recipe(cfg, phase):
+    """One phase's steps: a critic step (WGAN-GP + drift) and a generator step followed by the
+    moving-average update."""
     batch, z_dim, resolution = phase.batch_size, cfg['Z_DIM'], phase.settings['RESOLUTION']
-    step = tf.train.get_or_create_global_step()
     alpha = fade_alpha(phase)
-    wrap_optimizer = wrap_optimizer or (lambda opt: opt)
-    disc_opt, gen_opt = [wrap_optimizer(tf.train.AdamOptimizer(
-        cfg['LR'], cfg['BETA1'], cfg['BETA2'], cfg['EPSILON'])) for _ in range(2)]
     disc = functools.partial(critic, cfg, resolution, alpha=alpha)
 
-    def critic_step(inputs):
+    def critic_cost(inputs):
         flips = None
         if cfg['MIRROR_AUGMENT']:
             flips = tf.cast(inputs['flip'] < .5, tf.float32)
@@ -252,28 +247,28 @@ def build(cfg, pipeline, wrap_optimizer=None, phase=None):
         penalty = losses.gradient_penalty(disc, real, fake, inputs['mix'])
         drift = losses.drift(real_scores)
         cost = wasserstein + cfg['LAMBDA'] * penalty + cfg['DRIFT'] * drift
-        return critic_train_op(disc_opt, cost), {
-            'loss_d': cost, 'wasserstein': -wasserstein, 'gradient_penalty': penalty,
-            'drift': drift}
+        metrics = {'loss_d': cost, 'wasserstein': -wasserstein, 'gradient_penalty': penalty,
+                   'drift': drift}
+        return cost, dict(metrics, **({} if alpha is None else {'alpha': alpha}))
 
-    def generator_step(inputs):
-        op, metrics = generator_train_op(
-            gen_opt, step, lambda: synthesis(cfg, resolution, inputs['noise'], alpha),
-            lambda images: (disc(images), None),
-            lambda scores, _: (losses.wasserstein_generator(scores), {}))
-        with tf.control_dependencies([op]):
-            return params.update_averages('Generator', AVERAGE, cfg['EMA_BETA']), metrics
+    def generator_cost(inputs):
+        scores = disc(synthesis(cfg, resolution, inputs['noise'], alpha))
+        return losses.wasserstein_generator(scores), {}
+
+    def learning_rates(step):
+        rate = tf.constant(float(cfg['LR']))
+        return rate, rate
 
     critic_draws = {'noise': steps.normal(batch, z_dim), 'mix': steps.uniform(batch, 1, 1, 1)}
     if cfg['MIRROR_AUGMENT']:
         critic_draws['flip'] = steps.uniform(batch)
     spec = steps.StepSpec(critic=critic_draws, generator={'noise': steps.normal(batch, z_dim)},
                           fused_critic_steps=1, critic_steps=functools.partial(critic_steps, cfg))
-    metrics = {} if alpha is None else {'alpha': alpha}
-    ops = train_ops(critic_step, generator_step, spec, pipeline(spec))
-    for key in ('disc_metrics', 'train_metrics'):
-        ops[key] = dict(ops[key], **metrics)
-    return GANGraph(generator=functools.partial(generator, cfg, phase=phase),
-                    discriminator=functools.partial(discriminator, cfg, phase=phase),
-                    critic_steps=functools.partial(critic_steps, cfg), step=step,
-                    learning_rate=tf.constant(float(cfg['LR'])), **ops)
+    return Recipe(generator=functools.partial(generator, cfg, phase=phase),
+                  discriminator=functools.partial(discriminator, cfg, phase=phase), spec=spec,
+                  learning_rates=learning_rates,
+                  optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'], cfg['BETA2'],
+                                                                cfg['EPSILON']),
+                  critic_cost=critic_cost, generator_cost=generator_cost, after_critic=None,
+                  after_generator=lambda: params.update_averages('Generator', AVERAGE,
+                                                                 cfg['EMA_BETA']))

@@ -13,7 +13,7 @@ import functools
 from tflib import layout, losses, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, critic_feature, critic_train_op, generator_train_op, train_ops
+from tflib.gan import Recipe, critic_feature
 from tflib.ops import batchnorm, cond_batchnorm, layernorm
 from tflib.ops.activations import relu
 from tflib.ops.conv2d import Conv2D
@@ -201,22 +201,16 @@ def learning_rate(cfg, step):
     return cfg['LR'] * tf.maximum(0., 1. - progress)
 
 
-def build(cfg, pipeline, wrap_optimizer=None, phase=None):
-    """The WGAN-GP (+ AC-GAN) graph of gan_cifar_resnet.py: N_CRITIC critic steps, each on a
+def recipe(cfg, phase):
+    """The WGAN-GP (+ AC-GAN) steps of gan_cifar_resnet.py: N_CRITIC critic steps, each on a
     batch of real NHWC images and labels, and a generator step on GEN_BS_MULTIPLE times as many
-    samples, their inputs from ``pipeline(spec)`` (tflib/steps.py). ``wrap_optimizer`` (e.g.
-    the device's loss scaling) wraps both Adams."""
-    del phase  # one phase
+    samples; Adam for both at the decaying learning rate."""
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
-    batch, n_gen = cfg['batch_size'], cfg['batch_size'] * cfg['GEN_BS_MULTIPLE']
-    step = tf.train.get_or_create_global_step()
-    lr = learning_rate(cfg, step)
-    wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
-    disc_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
-    gen_opt = wrap_optimizer(tf.train.AdamOptimizer(lr, cfg['BETA1'], cfg['BETA2']))
+    batch = phase.batch_size
+    n_gen = batch * cfg['GEN_BS_MULTIPLE']
 
-    def critic_step(inputs):
+    def critic_cost(inputs):
         real = inputs['images']
         labels = inputs['labels'] if cfg['CONDITIONAL'] else None
         fake = gen(batch, labels=labels, noise=inputs['noise'])
@@ -232,26 +226,29 @@ def build(cfg, pipeline, wrap_optimizer=None, phase=None):
             cost += cfg['ACGAN_SCALE'] * acgan
             metrics['acgan_d'] = acgan
         metrics['loss_d'] = cost
-        return critic_train_op(disc_opt, cost), metrics
+        return cost, metrics
 
-    def generator_step(inputs):
+    def generator_cost(inputs):
         labels = inputs.get('labels')
+        scores, logits = disc(gen(n_gen, labels=labels, noise=inputs['noise'],
+                                  update_moving_stats=True))
+        loss, metrics = losses.wasserstein_generator(scores), {}
+        if cfg['ACGAN']:
+            metrics['acgan_g'], _ = losses.classification(logits, labels)
+            loss += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']
+        return loss, metrics
 
-        def cost(scores, logits):
-            loss, metrics = losses.wasserstein_generator(scores), {}
-            if cfg['ACGAN']:
-                metrics['acgan_g'], _ = losses.classification(logits, labels)
-                loss += cfg['ACGAN_SCALE_G'] * metrics['acgan_g']
-            return loss, metrics
-
-        return generator_train_op(gen_opt, step, lambda: gen(
-            n_gen, labels=labels, noise=inputs['noise'], update_moving_stats=True), disc, cost)
+    def learning_rates(step):
+        rate = learning_rate(cfg, step)
+        return rate, rate
 
     spec = steps.StepSpec(
         critic={'noise': steps.normal(batch, cfg['Z_DIM']), 'mix': steps.uniform(batch, 1, 1, 1)},
         generator=dict({'noise': steps.normal(n_gen, cfg['Z_DIM'])}, **(
             {'labels': steps.integers(cfg['N_CLASSES'], n_gen)} if cfg['CONDITIONAL'] else {})),
         fused_critic_steps=cfg['N_CRITIC'], critic_steps=functools.partial(critic_steps, cfg))
-    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
-                    learning_rate=lr, **train_ops(critic_step, generator_step, spec,
-                                                  pipeline(spec)))
+    return Recipe(generator=gen, discriminator=disc, spec=spec, learning_rates=learning_rates,
+                  optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'],
+                                                                cfg['BETA2']),
+                  critic_cost=critic_cost, generator_cost=generator_cost, after_critic=None,
+                  after_generator=None)

@@ -12,7 +12,7 @@ from models import dcgan
 from tflib import layout, losses, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
-from tflib.gan import GANGraph, critic_train_op, generator_train_op, train_ops
+from tflib.gan import Recipe
 
 DEFAULTS = {
     'IMAGE_SIZE': 64,
@@ -101,36 +101,31 @@ def clip(variables, lower, upper):
     return tf.group(*[tf.assign(v, tf.clip_by_value(v, lower, upper)) for v in variables])
 
 
-def build(cfg, pipeline, wrap_optimizer=None, phase=None):
-    """Critic steps (each followed by clipping) on real batches, and a generator step, their
-    inputs from ``pipeline(spec)``. A pipeline element holds the greatest common divisor of
-    Diters and warmup_Diters critic steps, so a warm-up iteration takes several elements."""
-    del phase  # one phase
+def recipe(cfg, phase):
+    """Critic steps (each followed by clipping) on real batches, and a generator step. A pipeline
+    element holds the greatest common divisor of Diters and warmup_Diters critic steps, so a
+    warm-up iteration takes several elements."""
     gen = functools.partial(generator, cfg)
     disc = functools.partial(discriminator, cfg)
-    batch = cfg['batch_size']
-    step = tf.train.get_or_create_global_step()
-    wrap_optimizer = wrap_optimizer or (lambda opt: opt)
-    disc_opt = wrap_optimizer(optimizer(cfg, cfg['lrD']))
-    gen_opt = wrap_optimizer(optimizer(cfg, cfg['lrG']))
+    batch = phase.batch_size
 
-    def critic_step(inputs):
+    def critic_cost(inputs):
         real_scores = disc(inputs['images'])[0]
         fake_scores = disc(gen(batch, noise=inputs['noise']))[0]
         cost = losses.wasserstein_critic(real_scores, fake_scores)
-        with tf.control_dependencies([critic_train_op(disc_opt, cost)]):
-            clipped = clip(params.params_with_name('Discriminator.', trainable_only=True),
-                           cfg['clamp_lower'], cfg['clamp_upper'])
-        return clipped, {'loss_d': cost, 'wasserstein': -cost}
+        return cost, {'loss_d': cost, 'wasserstein': -cost}
 
-    def generator_step(inputs):
-        return generator_train_op(gen_opt, step, lambda: gen(
-            batch, noise=inputs['noise'], update_moving_stats=True), disc,
-            lambda scores, _: (losses.wasserstein_generator(scores), {}))
+    def generator_cost(inputs):
+        scores = disc(gen(batch, noise=inputs['noise'], update_moving_stats=True))[0]
+        return losses.wasserstein_generator(scores), {}
 
     noise = {'noise': steps.normal(batch, cfg['Z_DIM'])}
     spec = steps.StepSpec(critic=noise, generator=noise, critic_steps=functools.partial(
         critic_steps, cfg), fused_critic_steps=math.gcd(cfg['Diters'], cfg['warmup_Diters']))
-    return GANGraph(generator=gen, discriminator=disc, critic_steps=spec.critic_steps, step=step,
-                    learning_rate=tf.constant(float(cfg['lrG'])),
-                    **train_ops(critic_step, generator_step, spec, pipeline(spec)))
+    return Recipe(generator=gen, discriminator=disc, spec=spec,
+                  learning_rates=lambda step: (tf.constant(float(cfg['lrD'])),
+                                               tf.constant(float(cfg['lrG']))),
+                  optimizer=functools.partial(optimizer, cfg), critic_cost=critic_cost,
+                  generator_cost=generator_cost, after_critic=lambda: clip(
+                      params.params_with_name('Discriminator.', trainable_only=True),
+                      cfg['clamp_lower'], cfg['clamp_upper']), after_generator=None)

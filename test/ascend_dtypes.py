@@ -22,6 +22,7 @@ import collections
 import gzip
 import json
 import os
+import re
 
 from tflib.compat import tf
 
@@ -39,13 +40,14 @@ CANN_DTYPES = {'float': 'fp32', 'float32': 'fp32', 'float16': 'fp16', 'bfloat16'
 RANKS = {'NC1HWC0': (4,), 'C1HWNCoC0': (4,), 'FRACTAL_Z': (4,), 'NCHW': (4,), 'NHWC': (4,),
          'NDC1HWC0': (5,), 'FRACTAL_Z_3D': (5,), 'FRACTAL_NZ': (2, 3, 4, 5)}
 MODES = ('allow_mix_precision', 'force_fp16', 'must_keep_origin_dtype')  # what dtype_map knows
-# NPULossScaleOptimizer's name scope: on a 910 it holds the float-status ops (NpuGetFloatStatusV2,
-# NpuClearFloatStatusV2), which test/npu_emulator stands TF ops in for.
-FLOAT_STATUS = 'NPULossScaleOptimizermodule'
+# NPULossScaleOptimizer's name scopes (one per update it wraps, TF numbering the later ones _1,
+# _2, ...): on a 910 they hold the float-status ops (NpuGetFloatStatusV2, NpuClearFloatStatusV2),
+# which test/npu_emulator stands TF ops in for.
+FLOAT_STATUS = re.compile(r'^NPULossScaleOptimizermodule(_\d+)?$')
 
 
 def is_float_status(op):
-    return FLOAT_STATUS in op.name.split('/')
+    return any(FLOAT_STATUS.match(scope) for scope in op.name.split('/'))
 
 
 Verdict = collections.namedtuple('Verdict', [

@@ -6,6 +6,7 @@ import pytest
 
 import models
 from conftest import new_session
+from tflib import gan
 from tflib.compat import tf
 from zoo import settings
 
@@ -29,6 +30,11 @@ def test_every_model_keeps_the_contract(name):
     assert model.phase_at(cfg, cfg['ITERS']) == model.phases(cfg)[-1]
     assert models.Signature.from_dict(signature.as_dict()) == signature
     settings.check_apart(model)
+    phase = model.phases(cfg)[0]
+    with new_session():
+        recipe = model.recipe(cfg, phase)
+    assert isinstance(recipe, gan.Recipe)
+    assert all(draw.shape[0] == phase.batch_size for draw in recipe.spec.critic.values())
 
 
 def test_a_model_setting_that_shadows_a_loop_setting_is_refused():
@@ -42,7 +48,7 @@ def test_a_module_that_breaks_the_contract_is_refused():
     module = types.ModuleType('models.broken')
     module.DEFAULTS, module.ARCHITECTURE = {}, ()
     with pytest.raises(TypeError, match='models.broken breaks the model contract: no config, '
-                                        'critic_steps, generator, discriminator, build'):
+                                        'critic_steps, generator, discriminator, recipe'):
         models.Model(module)
     for member in models.REQUIRED[2:]:
         setattr(module, member, lambda *args, **kwargs: None)

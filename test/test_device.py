@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import models
 from conftest import TINY, fixed_inputs, new_session
 from models import transfer_gan
 from tflib import checkpoints, device, params
@@ -173,8 +174,9 @@ def test_restoring_model_weights_never_touches_loss_scale_or_optimizer_state(
     labels = np.array([0, 1, 2, 0], np.int32)
 
     def run(steps):
-        gan = transfer_gan.build(cfg, fixed_inputs(real, labels),
-                                 lambda opt: device.wrap_optimizer(opt, 'gpu', True))
+        gan = models.get('transfer_gan').build(
+            cfg, fixed_inputs(real, labels), lambda opt: device.wrap_optimizer(opt, 'gpu', True),
+            step_by_step=True)
         session = tf.get_default_session()
         session.run(tf.global_variables_initializer())
         for _ in range(steps):

@@ -18,6 +18,7 @@ from tflib.config import ConfigError
 from tflib.ops import equalized
 from zoo import export, settings
 
+PGAN = models.get('pgan')
 TINY = dict(IMAGE_SIZE=16, CHANNELS=1, Z_DIM=8, DEPTHS=[8, 8, 4], BATCH_SIZES=[8, 8, 4],
             STABLE_IMAGES=32, FADE_IMAGES=16, MBSTD_GROUP=4)
 RUN_FLAGS = ['--preset', 'pgan_tiny', '--Z_DIM', '8', '--DEPTHS', '8,8,4', '--BATCH_SIZES',
@@ -127,7 +128,7 @@ def grown_pair(fade_index, step):
     reals = rng.uniform(-1, 1, (8, 16, 16, 1)).astype(np.float32)
     values = {}
     with new_session() as old:
-        gan = pgan.build(cfg, fixed_inputs(reals[:old_phase.batch_size], np.zeros(8)),
+        gan = PGAN.build(cfg, fixed_inputs(reals[:old_phase.batch_size], np.zeros(8)),
                          phase=old_phase)
         old.run(tf.global_variables_initializer())
         for _ in range(2):
@@ -139,7 +140,7 @@ def grown_pair(fade_index, step):
                                                              None))[0]])
         values = {v.op.name: old.run(v) for v in gan_lib.carried_state()}
     with new_session(seed=1) as session:
-        grown = pgan.build(cfg, fixed_inputs(reals[:new_phase.batch_size], np.zeros(8)),
+        grown = PGAN.build(cfg, fixed_inputs(reals[:new_phase.batch_size], np.zeros(8)),
                            phase=new_phase)
         session.run(tf.global_variables_initializer())
         for var in gan_lib.carried_state():
@@ -200,7 +201,7 @@ def test_moving_average_starts_at_the_weights_and_follows_them():
     cfg, phase = phase_of(0, EMA_BETA=.9)
     reals = np.zeros((8, 16, 16, 1), np.float32)
     with new_session() as session:
-        gan = pgan.build(cfg, fixed_inputs(reals, np.zeros(8)), phase=phase)
+        gan = PGAN.build(cfg, fixed_inputs(reals, np.zeros(8)), phase=phase, step_by_step=True)
         session.run(tf.global_variables_initializer())
         pairs = list(zip(params.params_with_name('Generator'), params.params_with_name('Gs.')))
         assert [v.op.name.replace('Generator', 'Gs') for v, _ in pairs] == \
@@ -221,7 +222,7 @@ def test_moving_average_starts_at_the_weights_and_follows_them():
 def test_phases_carry_model_state_but_not_optimizer_state():
     with new_session():
         cfg, phase = phase_of(1)
-        gan = pgan.build(cfg, fixed_inputs(np.zeros((8, 16, 16, 1), np.float32), np.zeros(8)),
+        gan = PGAN.build(cfg, fixed_inputs(np.zeros((8, 16, 16, 1), np.float32), np.zeros(8)),
                          phase=phase)
         carried = {v.op.name for v in gan_lib.carried_state()}
         everything = {v.op.name for v in tf.global_variables()}
@@ -320,7 +321,7 @@ def test_layouts_give_the_same_images_and_scores(data_format):
     for fmt in ('NHWC', data_format):
         cfg, phase = phase_of(3, data_format=fmt)
         with new_session(seed=len(outputs)) as session:
-            gan = pgan.build(cfg, fixed_inputs(x, np.zeros(4)), phase=phase)
+            gan = PGAN.build(cfg, fixed_inputs(x, np.zeros(4)), phase=phase)
             session.run(tf.global_variables_initializer())
             if values is None:
                 session.run(gan.train_op)

@@ -6,11 +6,13 @@ import pytest
 
 import datasets.base
 import numpy_ref as ref
+import models
 from conftest import NCHW_RUNS, TINY, fixed_inputs, new_session
 from models import transfer_gan
 from tflib import params
 from tflib.compat import tf
 
+TRANSFER_GAN = models.get('transfer_gan')
 KEYS_DIR = os.path.join(os.path.dirname(__file__), 'data', 'ckpt_keys')
 
 # The four published variants and the reference key lists of their checkpoints.
@@ -168,7 +170,7 @@ def test_critic_steps_lower_the_critic_loss(family):
     real = np.tanh(rng.randn(8, size, size, 3) + 1.).astype('float32')
     real_labels = rng.randint(0, cfg['N_CLASSES'], 8).astype('int32')
     with new_session() as session:
-        gan = transfer_gan.build(cfg, fixed_inputs(real, real_labels))
+        gan = TRANSFER_GAN.build(cfg, fixed_inputs(real, real_labels), step_by_step=True)
         session.run(tf.global_variables_initializer())
         generator_before = session.run(params.params_with_name('Generator'))
         costs = [session.run([gan.disc_metrics['loss_d'], gan.disc_train_op])[0]
@@ -186,7 +188,7 @@ def test_generator_step_trains_generator_only_and_decays_lr():
     rng = np.random.RandomState(0)
     real = rng.uniform(-1, 1, (4, 16, 16, 3)).astype('float32')
     with new_session() as session:
-        gan = transfer_gan.build(cfg, fixed_inputs(real, [0, 1, 2, 0]))
+        gan = TRANSFER_GAN.build(cfg, fixed_inputs(real, [0, 1, 2, 0]), step_by_step=True)
         session.run(tf.global_variables_initializer())
         critic_before = session.run(params.params_with_name('Discriminator.'))
         generator_before = session.run(params.params_with_name('Generator', True))
@@ -241,7 +243,7 @@ def _train(fused, iterations=3, grappler=True, **overrides):
                                        rng.randint(0, 3, 12))
     with new_session(grappler=grappler) as session:
         pipeline = datasets.base.step_inputs(source, 4, seed=7, dequantize=True)
-        gan = transfer_gan.build(cfg, pipeline)
+        gan = TRANSFER_GAN.build(cfg, pipeline, step_by_step=not fused)
         session.run([tf.global_variables_initializer(), pipeline.initializer])
         for _ in range(iterations):
             if fused:

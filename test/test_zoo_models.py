@@ -109,7 +109,7 @@ def test_wgan_clipping_and_warm_up():
     lower, upper = np.float32(-0.005), np.float32(0.004)  # as float32 weights hold them
     with new_session() as session:
         pipeline = digits_inputs(cfg)
-        gan = wgan.build(cfg, pipeline)
+        gan = models.get('wgan').build(cfg, pipeline, step_by_step=True)
         session.run([tf.global_variables_initializer(), pipeline.initializer])
         critic = params.params_with_name('Discriminator.', trainable_only=True)
         assert max(np.abs(v).max() for v in session.run(critic)) > 0.01  # N(1, .02) BN scales
@@ -145,7 +145,7 @@ def test_one_fused_iteration_trains_both_networks(name):
     model, cfg = tiny_cfg(name)
     with new_session() as session:
         pipeline = digits_inputs(cfg)
-        gan = model.build(cfg, pipeline)
+        gan = models.get(model.__name__.split('.')[-1]).build(cfg, pipeline)
         session.run([tf.global_variables_initializer(), pipeline.initializer])
         networks = [params.params_with_name(p, True) for p in ('Generator', 'Discriminator.')]
         before = session.run(networks)
@@ -162,7 +162,7 @@ def test_dcgan_discriminator_scores_and_bce():
     _, cfg = tiny_cfg('dcgan')
     with new_session() as session:
         pipeline = digits_inputs(cfg)
-        gan = dcgan.build(cfg, pipeline)
+        gan = models.get('dcgan').build(cfg, pipeline, step_by_step=True)
         session.run([tf.global_variables_initializer(), pipeline.initializer])
         metrics = session.run(gan.disc_metrics)
     assert 0 < metrics['d_real'] < 1 and 0 < metrics['d_fake'] < 1

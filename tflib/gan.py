@@ -1,5 +1,7 @@
-"""What a model hands the training loop, the scorer and the exporter (after TF-GAN's GANModel),
-and the train ops a model builds from its two step functions."""
+"""What a model gives (a ``Recipe``: networks, costs, step inputs, optimizer settings) and
+what the training loop, the scorer and the exporter get from it (a ``GANGraph``, after TF-GAN's
+GANModel -> GANTrainOps): ``assemble`` owns the global step, the optimizers and their wrapping,
+and the train ops."""
 import collections
 
 import numpy as np
@@ -7,23 +9,38 @@ import numpy as np
 from tflib import layout, params
 from tflib.compat import tf
 
+Recipe = collections.namedtuple('Recipe', [
+    'generator',        # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
+    'discriminator',    # discriminator(images NHWC, labels=None) -> (scores [N], class logits
+                        # or None)
+    'spec',             # tflib.steps.StepSpec: the steps' draws and critic steps
+    'learning_rates',   # learning_rates(step) -> (the critic's, the generator's) scalar tensors
+    'optimizer',        # optimizer(learning_rate) -> a tf.train.Optimizer, one per network
+    'critic_cost',      # critic_cost(inputs) -> (cost, metrics) of one critic step on `inputs`
+                        # (images, labels and the critic draws of `spec`)
+    'generator_cost',   # generator_cost(inputs) -> (cost, metrics) of the generator step (its
+                        # draws); its generator updates BatchNorm's moving statistics
+    'after_critic',     # None, or after_critic() -> an op after each critic update (clipping)
+    'after_generator',  # None, or after_generator() -> an op after each generator step
+])
+
 GANGraph = collections.namedtuple('GANGraph', [
-    'generator',      # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
-    'discriminator',  # discriminator(images NHWC, labels=None) -> (scores [N], class logits
-                      # or None)
+    'generator',      # Recipe.generator
+    'discriminator',  # Recipe.discriminator
     'inputs',         # {name: tensor}: one element of the input pipeline (one IteratorGetNext)
-    'critic_index',   # which critic step of `inputs` disc_train_op takes (default 0)
-    'disc_train_op',  # step by step: one critic step on `inputs` (fed) at `critic_index`
-    'gen_train_op',   # step by step: one generator step on `inputs` (fed); increments `step`
     'train_op',       # fused: the element's critic steps, then the generator step
     'critic_block_op',  # fused: the element's critic steps alone (iterations with more)
     'critic_steps',   # critic_steps(step) -> critic steps to run before generator step `step`
     'fused_critic_steps',  # the critic steps of one element (train_op, critic_block_op)
     'step',           # global step: generator iterations run (applied or skipped for overflow)
-    'learning_rate',  # scalar tensor, after decay
-    'disc_metrics',   # {name: scalar} computed by a critic step, for logs and summaries
-    'gen_metrics',    # {name: scalar} computed by a generator step
+    'learning_rate',  # the generator's, a scalar tensor, after decay
     'train_metrics',  # {name: scalar} of train_op: its last critic step and its generator step
+    # Step by step (assemble(..., step_by_step=True)), else None: the element is fed back.
+    'critic_index',   # which critic step of `inputs` disc_train_op takes (default 0)
+    'disc_train_op',  # one critic step on `inputs` at `critic_index`
+    'gen_train_op',   # one generator step on `inputs`; increments `step`
+    'disc_metrics',   # {name: scalar} computed by a critic step
+    'gen_metrics',    # {name: scalar} computed by a generator step
 ])
 
 Phase = collections.namedtuple('Phase', [
@@ -77,11 +94,10 @@ def carried_state():
     return params.all_params() + [tf.train.get_global_step()]
 
 
-def train_ops(critic_step, generator_step, spec, inputs):
-    """The GANGraph fields of the train ops, from the model's step functions
-    ``critic_step(inputs) -> (op, metrics)`` (``inputs``: ``images``, ``labels`` and the
-    critic draws of ``spec``) and ``generator_step(inputs) -> (op, metrics)`` (the generator
-    draws), and ``inputs``, the pipeline element of ``spec`` (tflib/steps.py).
+def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False):
+    """The GANGraph of ``recipe``, its inputs from ``pipeline(recipe.spec)`` (an element of
+    the spec's draws, tflib/steps.py), both optimizers wrapped by ``wrap_optimizer`` (e.g. the
+    device's loss scaling), with the step-by-step ops when ``step_by_step``.
 
     ``train_op`` chains the element's critic steps and the generator step by control
     dependencies: a generator iteration is one session call whose every input comes from the
@@ -89,6 +105,30 @@ def train_ops(critic_step, generator_step, spec, inputs):
     one device graph (as Ascend's adapter wants). ``critic_block_op`` runs the critic steps
     alone, for iterations with more critic steps than an element holds. The step-by-step ops
     compute the same thing from the same element, fed back into ``inputs``."""
+    wrap_optimizer = wrap_optimizer or (lambda optimizer: optimizer)
+    step = tf.train.get_or_create_global_step()
+    critic_rate, generator_rate = recipe.learning_rates(step)
+    critic_optimizer = wrap_optimizer(recipe.optimizer(critic_rate))
+    generator_optimizer = wrap_optimizer(recipe.optimizer(generator_rate))
+
+    def critic_step(inputs):
+        cost, metrics = recipe.critic_cost(inputs)
+        op = _critic_update(critic_optimizer, cost)
+        if recipe.after_critic:
+            with tf.control_dependencies([op]):
+                op = recipe.after_critic()
+        return op, metrics
+
+    def generator_step(inputs):
+        op, metrics = _generator_update(generator_optimizer, step, recipe.generator_cost,
+                                        inputs)
+        if recipe.after_generator:
+            with tf.control_dependencies([op]):
+                op = recipe.after_generator()
+        return op, metrics
+
+    spec = recipe.spec
+    inputs = pipeline(spec)
     fused = spec.fused_critic_steps
 
     def critic_inputs(index):
@@ -96,32 +136,38 @@ def train_ops(critic_step, generator_step, spec, inputs):
         return {name.split('/')[-1]: inputs[name][index] for name in names}
 
     generator_inputs = {name: inputs['generator/' + name] for name in spec.generator}
-    critic_index = tf.placeholder_with_default(0, [], name='critic_index')
-    disc_train_op, disc_metrics = critic_step(critic_inputs(critic_index))
-    gen_train_op, gen_metrics = generator_step(generator_inputs)
+    by_step = dict.fromkeys(['critic_index', 'disc_train_op', 'disc_metrics', 'gen_train_op',
+                             'gen_metrics'])
+    if step_by_step:
+        by_step['critic_index'] = tf.placeholder_with_default(0, [], name='critic_index')
+        by_step['disc_train_op'], by_step['disc_metrics'] = critic_step(
+            critic_inputs(by_step['critic_index']))
+        by_step['gen_train_op'], by_step['gen_metrics'] = generator_step(generator_inputs)
     done = []
     for index in range(fused):
         with tf.control_dependencies(done):
-            op, last_disc_metrics = critic_step(critic_inputs(index))
+            op, last_critic_metrics = critic_step(critic_inputs(index))
         done = [op]
     with tf.control_dependencies(done):
-        train_op, last_gen_metrics = generator_step(generator_inputs)
-    return dict(inputs=inputs, critic_index=critic_index, disc_train_op=disc_train_op,
-                disc_metrics=disc_metrics, gen_train_op=gen_train_op, gen_metrics=gen_metrics,
-                train_op=train_op, critic_block_op=done[0], fused_critic_steps=fused,
-                train_metrics=dict(last_disc_metrics, **last_gen_metrics))
+        train_op, last_generator_metrics = generator_step(generator_inputs)
+    return GANGraph(generator=recipe.generator, discriminator=recipe.discriminator,
+                    inputs=inputs, train_op=train_op, critic_block_op=done[0],
+                    critic_steps=spec.critic_steps, fused_critic_steps=fused, step=step,
+                    learning_rate=generator_rate,
+                    train_metrics=dict(last_critic_metrics, **last_generator_metrics),
+                    **by_step)
 
 
-def critic_train_op(optimizer, cost):
-    """One critic step: ``cost`` minimised over the critic's (Discriminator.*) params."""
+def _critic_update(optimizer, cost):
+    """One critic update: ``cost`` minimised over the critic's (Discriminator.*) params."""
     return optimizer.minimize(cost, gate_gradients=GATE_GRADIENTS, aggregation_method=AGGREGATION,
                               var_list=params.params_with_name('Discriminator.', True))
 
 
-def generator_train_op(optimizer, step, generate, disc, cost):
-    """One generator step: ``cost(*disc(generate()))`` -> (cost, metrics) minimised over the
-    Generator params, after the BatchNorm moving-statistics updates ``generate()`` added (they
-    keep the exported, inference-mode generator current), then ``step`` + 1.
+def _generator_update(optimizer, step, generator_cost, inputs):
+    """One generator step: ``generator_cost(inputs)`` -> (cost, metrics) minimised over the
+    Generator params, after the BatchNorm moving-statistics updates it added (they keep the
+    exported, inference-mode generator current), then ``step`` + 1.
 
     ``step`` counts generator iterations run, whether or not the update was applied: a
     loss-scaling wrapper (Ascend's NPULossScaleOptimizer, TF's on a GPU) skips an overflowing
@@ -130,10 +176,9 @@ def generator_train_op(optimizer, step, generate, disc, cost):
     and the checkpoints. So the step is counted here, after the update, as Keras's
     LossScaleOptimizer counts its iterations."""
     n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    scores, logits = disc(generate())
+    loss, metrics = generator_cost(inputs)
     bn_updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-    loss, metrics = cost(scores, logits)
-    metrics['loss_g'] = loss
+    metrics = dict(metrics, loss_g=loss)
     with tf.control_dependencies(bn_updates):
         update = optimizer.minimize(loss, gate_gradients=GATE_GRADIENTS,
                                     aggregation_method=AGGREGATION,

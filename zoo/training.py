@@ -122,7 +122,8 @@ def phase_graph(job, phase, start):
         with resample.pooling(device.mean_pool(job.dev)):
             gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
                 distributed.average_gradients(opt, cluster), job.dev,
-                run['mixed_precision'] == 'true', cluster.parallel), phase=phase)
+                run['mixed_precision'] == 'true', cluster.parallel), phase=phase,
+                step_by_step=not run['fused_step'])
         signature = model.signature(cfg)
         grid = generators.sample_op(gan, signature, run['seed'])
         score = generators.sample_op(gan, signature)

@@ -1,7 +1,7 @@
 """What a run tells its user: where its outputs are, what a restore did, one-line errors."""
 import os
 
-from tflib import checkpoints
+from tflib import checkpoints, distributed
 from tflib.compat import tf
 
 
@@ -16,6 +16,14 @@ def outputs(out):
     if os.path.exists(os.path.join(out, 'loss_curve.png')):
         lines.append('loss curve: {}'.format(os.path.join(out, 'loss_curve.png')))
     return '\n'.join(lines)
+
+
+def data_parallel(cluster, n_images, lr_scaling):
+    """The line a data-parallel run (tflib.distributed's ``cluster``) starts with."""
+    return ('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the batch '
+            'size, learning rates x {:g} (--lr_scaling {})'.format(
+                cluster.size, cluster.engine, n_images, cluster.size,
+                distributed.lr_factor(lr_scaling, cluster.size), lr_scaling))
 
 
 def new_layers(keys):

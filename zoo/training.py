@@ -13,7 +13,7 @@ from tflib.compat import tf
 from tflib.config import ConfigError
 from tflib.metrics import classifier
 from tflib.ops import resample
-from zoo import data, export, generators, hooks, reports, scoring, settings
+from zoo import data, export, generators, hooks, reports, resume, scoring, settings
 from zoo.loop import Loop, check_loops
 
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError, checkpoints.CheckpointError,
@@ -59,11 +59,7 @@ def train_ranks(req, requested, dev, cluster):
         print('warning: --precision_mode {} {}'.format(mode, device.PRECISION_LIMITS[mode]))
     source = data.load(req.values, requested['IMAGE_SIZE'], requested['CHANNELS'], cluster)
     if cluster.parallel:
-        print('data-parallel over {} ranks ({}): {} images each, a global batch of {} x the '
-              'batch size, learning rates x {:g} (--lr_scaling {})'.format(
-                  cluster.size, cluster.engine, len(source), cluster.size,
-                  distributed.lr_factor(req.values['lr_scaling'], cluster.size),
-                  req.values['lr_scaling']))
+        print(reports.data_parallel(cluster, len(source), req.values['lr_scaling']))
     meta = checkpoints.read_meta(req.values['output_path'])  # every rank: where to start
     resolved = settings.resolve(req, dev, source, cluster, meta['config'] if meta else None)
     run, model, model_cfg = resolved.run, resolved.model, resolved.model_cfg
@@ -162,9 +158,7 @@ def phase_hooks(job, built, batch_size, last, step):
         every_rank.append(hooks.StopVote(built.vote))
     if not chief:
         return every_rank, board
-    meta = {'model': job.settings.model.name, 'config': dict(job.settings.model_cfg),
-            'preset': job.settings.preset, 'data_format': job.settings.model_cfg['data_format'],
-            'device': job.dev, 'signature': built.signature.as_dict()}
+    meta = resume.run_meta(job.settings, job.dev, built.signature)
     scorer = scoring.Scorer(run['classifier'], job.settings.model_cfg['CHANNELS'],
                             run['fid_stats'])
     plan = hooks.ScorePlan(run['INCEPTION_FREQUENCY'], run['N_INCEPTION'], run['seed'],
@@ -192,7 +186,7 @@ def train_phase(job, phase, start, last):
             built.load_loop(session)
         meta = checkpoints.read_meta(run['output_path']) if cluster.is_chief else None
         if meta:
-            restore_phase(session, meta, phase, built.carried)
+            resume.restore_phase(session, meta, phase, built.carried)
         elif cluster.is_chief and run['finetune_from']:
             print(reports.finetune(checkpoints.restore(
                 session, run['finetune_from'], params.all_params(),
@@ -213,23 +207,3 @@ def train_phase(job, phase, start, last):
         finally:
             if board is not None:
                 board.close()
-
-
-def restore_phase(session, meta, phase, carried):
-    """Load the latest checkpoint into a phase's graph: all of it when it was written inside
-    this phase, only the carried state when it ends the previous one."""
-    if meta['step'] > phase.start:
-        report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
-        print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
-        if report['missing'] or report['mismatched']:
-            print('not in that checkpoint, so freshly initialised: {}'.format(
-                ', '.join(report['missing'] + report['mismatched'])))
-        return
-    report = checkpoints.restore(session, meta['checkpoint'], carried)
-    print('from {}: {} variables carried over, {} new{}'.format(
-        meta['checkpoint'], len(report['restored']), len(report['missing']),
-        ' ({})'.format(', '.join(reports.new_layers(report['missing'])))
-        if report['missing'] else ''))
-    if report['mismatched']:
-        raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: {}'.format(
-            meta['checkpoint'], '; '.join(report['mismatched'])))

@@ -36,6 +36,7 @@ from tflib.metrics import classifier, parzen, representation, variety
 from zoo import generators, scoring, settings
 
 PROGRAM = 'gan_eval.py'
+RESULTS = ('images.npz', 'eval_grid.png')  # what a scoring run writes to --output_dir
 
 
 def parse(argv):
@@ -50,8 +51,12 @@ def parse(argv):
     parser.add_argument('--batch', type=int, default=100, help='images per run call')
     parser.add_argument('--nearest_k', type=int, default=variety.NEAREST_K,
                         help='neighbours of precision / recall / density / coverage')
-    parser.add_argument('--output_dir', help='where grids and images go (default: beside '
-                                             'the checkpoint)')
+    parser.add_argument('--output_dir',
+                        help='where the grid and images.npz go (default: RUN/eval for a run, '
+                             'NAME_eval beside an exported NAME.pb, .onnx or SavedModel; '
+                             'then _2, _3, ... after an earlier scoring)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the grid and images.npz of an earlier scoring there')
     parser.add_argument('--save_images', metavar='DIR',
                         help='also write the images as PNGs to this folder (DIR/<class>/ for '
                              'conditional models; a new folder or an earlier one, replaced)')
@@ -83,9 +88,36 @@ def parse(argv):
     return parser.parse_known_args(argv)
 
 
+def output_dir(args):
+    """Where the results go, checked before any sampling and made if new. An earlier
+    scoring's results are kept: the default folder moves on to a new name (said), a folder
+    the user named is refused; --overwrite replaces them."""
+    out = args.output_dir
+    if not out and os.path.isdir(args.ckpt) and not generators.is_saved_model(args.ckpt):
+        out = os.path.join(args.ckpt, 'eval')
+    elif not out:
+        out = os.path.splitext(os.path.abspath(args.ckpt).rstrip(os.sep))[0] + '_eval'
+
+    def earlier(folder):
+        return [name for name in RESULTS if os.path.lexists(os.path.join(folder, name))]
+    if earlier(out) and not args.overwrite:
+        if args.output_dir:
+            raise ConfigError('{} holds an earlier scoring ({}): pass --overwrite to replace '
+                              'it, or another --output_dir'.format(out, earlier(out)[0]))
+        base, number = out, 2
+        while earlier(out):
+            out, number = '{}_{}'.format(base, number), number + 1
+        print('{} holds an earlier scoring: this one goes to {} (--overwrite replaces '
+              'it)'.format(base, out))
+    files.writable(os.path.join(out, RESULTS[0]))
+    return out
+
+
 def evaluate(args, flags):
+    out = output_dir(args)
     if args.save_images:
         datasets.folder.writable(args.save_images)
+    scoring.check_inception(args.classifier)  # before a generator is read
     sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
     try:
         scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
@@ -95,16 +127,12 @@ def evaluate(args, flags):
         sampler.close()
     labels = sampler.labels(args.n)
     print('{}: {}'.format(args.ckpt, sampler.signature))
-    run_dir = os.path.isdir(args.ckpt) and not generators.is_saved_model(args.ckpt)
-    out = args.output_dir or (args.ckpt if run_dir else
-                              os.path.dirname(os.path.abspath(args.ckpt)))
-    if not os.path.isdir(out):
-        os.makedirs(out)
     pixels = images.to_uint8(generated)
-    images.save_png(os.path.join(out, 'eval_grid.png'), images.grid(pixels[:100]))
     saved = {'images': pixels} if labels is None else {'images': pixels, 'labels': labels}
-    files.write_atomic(os.path.join(out, 'images.npz'),
-                       lambda f: np.savez_compressed(f, **saved))
+    npz, grid = (os.path.join(out, name) for name in RESULTS)
+    with files.Together() as together:
+        together.file(npz, lambda f: np.savez_compressed(f, **saved))
+        together.file(grid, lambda f: f.write(images.encode_png(images.grid(pixels[:100]))))
     if args.save_images:
         datasets.folder.write(args.save_images, pixels, labels, sampler.signature.n_classes)
     try:
@@ -116,11 +144,11 @@ def evaluate(args, flags):
         print('\n'.join(scoring.real_comparison_lines(results)))
     if args.parzen:
         results['parzen'] = parzen_score(args, generated)
-    print('grid: {}\nimages: {}'.format(os.path.join(out, 'eval_grid.png'),
-                                        os.path.join(out, 'images.npz')))
+    print('wrote {} ({} images, uint8{})\nwrote {} (the first 100)'.format(
+        npz, args.n, '' if labels is None else ', with their labels', grid))
     if args.save_images:
-        print('{} PNGs: {}{}'.format(args.n, args.save_images, '' if labels is None else
-                                     ' (a folder per class)'))
+        print('wrote {} ({} PNGs{})'.format(args.save_images, args.n, '' if labels is None else
+                                             ', a folder per class'))
     return results
 
 
@@ -149,6 +177,7 @@ def parzen_score(args, generated):
 
 
 def make_stats(args):
+    files.writable(args.make_stats)
     dataset = datasets.get(args.dataset)
     source = dataset(args.data_path, args.image_size, 3, args.split)
     stats = scoring.real_statistics(source, args.classifier, dataset.channels, args.batch)

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import machine
-from tflib import checkpoints
+from tflib import checkpoints, files
 from tflib.compat import tf
 from zoo import export as zoo_export, generators, settings as zoo_settings
 
@@ -63,9 +63,12 @@ def export(directory, model, model_cfg, seed, bn_mode):
         checkpoints.save(session, tf.train.Saver(), directory, step,
                          {'model': model.name, 'config': dict(model_cfg)})
     pb, onnx = os.path.join(directory, 'G.pb'), os.path.join(directory, 'G.onnx')
-    graph_def, signature, feed, expected = zoo_export.freeze(directory, pb, bn_mode=bn_mode)
-    zoo_export.check(pb, zoo_export.run_frozen(graph_def, feed), expected)
-    zoo_export.check(onnx, zoo_export.to_onnx(graph_def, signature, feed, onnx), expected)
+    with files.Together() as out:
+        graph_def, signature, feed, expected = zoo_export.freeze(out, directory, pb,
+                                                                 bn_mode=bn_mode)
+        zoo_export.check(pb, zoo_export.run_frozen(graph_def, feed), expected)
+        zoo_export.check(onnx, zoo_export.to_onnx(graph_def, signature, feed, onnx, out),
+                         expected)
     return graph_def, onnx, signature
 
 

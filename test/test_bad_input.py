@@ -238,8 +238,8 @@ FREEZE_CASES = {
     'checkpoint of another size': (lambda t, run: [
         '--ckpt', _bare_copy(t, run), '--preset', 'quickstart', '--output', str(t / 'G.pb')],
         'does not fit this network'),
-    'output in a missing folder': (lambda t, run: [
-        '--ckpt', run, '--output', str(t / 'no' / 'such' / 'G.pb')], 'G.pb'),
+    'output that is a folder': (lambda t, run: [
+        '--ckpt', run, '--output', (t / 'out').mkdir() or str(t / 'out')], 'out: is a folder'),
     'architecture flag on a checkpoint': (lambda t, run: [
         '--ckpt', run, '--output', str(t / 'G.pb'), '--DIM_G', '64'],
         'the checkpoint fixes DIM_G'),

@@ -17,7 +17,8 @@ from conftest import new_session
 from test_docs import python_blocks
 from models import transfer_gan
 from tflib import params
-from tflib.compat import IS_TF2, tf
+from tflib.ops import population
+from tflib.compat import IS_TF2, SavedModelProto, tf
 from zoo import export, generators
 
 TINY = ['--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4', '--N_CRITIC', '1', '--ITERS', '2',
@@ -57,6 +58,41 @@ def checkpoint_images(run_dir, z, labels, is_training=True):
         tf.train.Saver(params.params_with_name('Generator')).restore(
             session, str(run_dir / meta['checkpoint']))
         return session.run(images)
+
+
+def population_images(run_dir, z, labels):
+    """The checkpoint generator's images with population BatchNorm statistics."""
+    model, cfg, phase, prefix = generators.describe(str(run_dir), None, [])
+    statistics = generators.population_statistics(model, cfg, phase, prefix)
+    with new_session() as session:
+        feed, images, _ = generators.generator_graph(model, cfg, phase, None, 'population',
+                                                     statistics)
+        generators.restore_graph(session, prefix)
+        return session.run(images, {feed['z']: z, feed['label']: labels})
+
+
+@pytest.mark.parametrize('conditional', [True, False])
+def test_population_statistics_normalise_as_batches_do(conditional):
+    """Fixed statistics equal to a batch's own moments give that batch's images (both
+    BatchNorm kinds), and the population estimate is the pooled mean and variance."""
+    cfg = transfer_gan.config(DIM_G=8, CONDITIONAL=conditional, ACGAN=conditional,
+                              data_format='NHWC')
+    z, labels = inputs(6)
+    with new_session(grappler=False) as session:
+        feed_labels = tf.constant(labels) if conditional else None
+        with population.recording() as moments:
+            batch = transfer_gan.generator(cfg, 6, labels=feed_labels, noise=tf.constant(z))
+        session.run(tf.global_variables_initializer())
+        got, measured = session.run([batch, moments])
+        assert len(measured) == 7  # two per block (3), and the last
+        with population.fixed(measured):
+            again = transfer_gan.generator(cfg, 6, labels=feed_labels, noise=tf.constant(z))
+        np.testing.assert_allclose(session.run(again), got, atol=1e-5)
+    rng = np.random.RandomState(0)
+    data = rng.randn(5, 40, 3) * [1., 2., 3.] + [0., 1., -1.]
+    estimate = population.estimate([{'l': (part.mean(0), part.var(0))} for part in data])
+    np.testing.assert_allclose(estimate['l'][0], data.reshape(-1, 3).mean(0))
+    np.testing.assert_allclose(estimate['l'][1], data.reshape(-1, 3).var(0))
 
 
 def inputs(n, seed=1):
@@ -136,17 +172,30 @@ def test_saved_model_export(run_dir, tmp_path, capsys):
     saved = tmp_path / 'output' / 'serving' / 'quickstart' / '1'  # docs/export.md's path
     assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(tmp_path / 'G.pb'),
                               '--saved_model', str(saved)]) == 0
-    assert '{} max |difference| from the checkpoint'.format(saved) in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '{} max |difference| from the checkpoint'.format(saved) in out
+    assert 'wrote {} (SavedModel, tag serve, BatchNorm population)'.format(saved) in out
     z, labels = inputs(9)
-    expected = checkpoint_images(run_dir, z, labels)
+    expected = population_images(run_dir, z, labels)
     facts = {'z_dim': 128, 'n_classes': 10, 'image_size': 32, 'channels': 1}
     got, got_facts = load_saved_model(str(saved), z, labels)
     np.testing.assert_allclose(got, expected, atol=1e-4)
     assert got_facts == facts
+    # Nothing TF 1.15's loader would refuse (TF 2.x's debug_name on VarHandleOp).
+    proto = SavedModelProto()
+    proto.ParseFromString((saved / 'saved_model.pb').read_bytes())
+    assert not [n.name for m in proto.meta_graphs for n in m.graph_def.node
+                if 'debug_name' in n.attr]
+    # A request of one image gets the image it gets in a batch.
+    single = np.concatenate([load_saved_model(str(saved), z[i:i + 1], labels[i:i + 1])[0]
+                             for i in (0, 4)])
+    np.testing.assert_allclose(single, got[[0, 4]], atol=1e-5)
     if IS_TF2:  # TF 2.x's own loader, eager, in a process of its own
         np.savez(str(tmp_path / 'in.npz'), z=z, label=labels)
-        subprocess.check_call([sys.executable, '-c', EAGER_LOAD, str(saved),
-                               str(tmp_path / 'in.npz'), str(tmp_path / 'out.npz')])
+        loaded = subprocess.run([sys.executable, '-c', EAGER_LOAD, str(saved),
+                                 str(tmp_path / 'in.npz'), str(tmp_path / 'out.npz')],
+                                stderr=subprocess.PIPE, universal_newlines=True, check=True)
+        assert 'reference variable' not in loaded.stderr  # resource variables: no warnings
         eager = np.load(str(tmp_path / 'out.npz'))
         np.testing.assert_allclose(eager['images'], expected, atol=1e-4)
         assert {k: int(eager[k]) for k in facts} == facts
@@ -193,6 +242,50 @@ def test_saved_model_replaces_only_its_own_kind(run_dir, tmp_path, capsys, monke
             directory, holds) in capsys.readouterr().err
     assert os.listdir(str(other)) == ['notes.txt']
     assert sorted(os.listdir(str(saved))) == ['assets.extra', 'saved_model.pb', 'variables']
+
+
+def test_outputs_are_checked_first_and_land_together(run_dir, tmp_path, capsys, monkeypatch):
+    """Missing parent folders are made; a path that cannot be written is refused before any
+    work, named, without errno numbers; an export whose last file fails leaves none."""
+    deep = tmp_path / 'nodir' / 'sub'
+    assert freeze_graph.main(['--ckpt', str(run_dir), '--output', str(deep / 'G.pb')]) == 0
+    assert os.listdir(str(deep)) == ['G.pb']
+    assert 'wrote {}'.format(deep / 'G.pb') in capsys.readouterr().out
+    (tmp_path / 'taken').write_text('a file')
+    built = []
+    monkeypatch.setattr(generators, 'describe', lambda *a: built.append(a) or 1 / 0)
+    for flags, named in (
+            (['--output', str(tmp_path)], '{}: is a folder'.format(tmp_path)),
+            (['--output', str(tmp_path / 'G.pb'), '--onnx', str(tmp_path / 'taken' / 'G.onnx')],
+             str(tmp_path / 'taken' / 'G.onnx')),
+            (['--output', str(tmp_path / 'G.pb'), '--saved_model', str(tmp_path / 'taken')],
+             '{}: exists and is not a folder'.format(tmp_path / 'taken'))):
+        assert freeze_graph.main(['--ckpt', str(run_dir)] + flags) == 2
+        err = capsys.readouterr().err
+        assert named in err and 'Errno' not in err, err
+    assert not built  # refused before the checkpoint was read
+    monkeypatch.undo()
+    # The last check failing (the ONNX, or the SavedModel's here) leaves no file at all.
+    monkeypatch.setattr(export, 'check_saved_model', lambda *a: 1 / 0 if a else None)
+    flags = ['--ckpt', str(run_dir), '--output', str(tmp_path / 'new' / 'G.pb'),
+             '--saved_model', str(tmp_path / 'new' / 'serving')]
+    with pytest.raises(ZeroDivisionError):
+        freeze_graph.main(flags + ['--debug'])
+    assert os.listdir(str(tmp_path / 'new')) == []
+
+
+@pytest.mark.slow
+def test_serving_bench(run_dir, tmp_path):
+    """bench/serving.py: a row per run, FIDs for each BatchNorm mode; population's single
+    requests are their batch twins' images up to the statistics."""
+    out = subprocess.run([sys.executable, os.path.join('bench', 'serving.py'), '--ckpt',
+                          str(run_dir), '--n', '100', '--out', str(tmp_path)],
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    row = [l for l in out.splitlines() if l.startswith('| {} |'.format(run_dir.name))][0]
+    assert row.count('apart: max') == len(generators.BN_MODES)
+    result = [l for l in out.splitlines() if l.startswith('RESULT ')][-1]
+    assert all('single_{}_fid='.format(mode) in result for mode in generators.BN_MODES)
 
 
 def test_a_bare_checkpoint_is_described_by_a_preset(run_dir, tmp_path, capsys):

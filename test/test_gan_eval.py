@@ -84,6 +84,39 @@ def test_eval_from_checkpoint_pb_and_onnx_agree(run_dir, tmp_path, capsys):
     assert 1. <= scores[0] <= 10.
 
 
+def test_results_land_beside_what_was_scored_and_are_kept(run_dir, tmp_path, capsys,
+                                                          monkeypatch):
+    """Never into the working directory; an earlier scoring is kept: the default folder moves
+    on to a new name, a named one is refused before any sampling, unless --overwrite."""
+    exports, cwd = tmp_path / 'exports', tmp_path / 'cwd'
+    exports.mkdir()
+    cwd.mkdir()
+    (exports / 'G.pb').write_bytes((run_dir / 'generator.pb').read_bytes())
+    monkeypatch.chdir(str(cwd))
+    flags = ['--ckpt', str(exports / 'G.pb'), '--n', '20', '--batch', '20']
+    assert gan_eval.main(flags) == 0
+    assert os.listdir(str(cwd)) == []
+    first = exports / 'G_eval'
+    assert sorted(os.listdir(str(first))) == ['eval_grid.png', 'images.npz']
+    assert 'wrote {}'.format(first / 'images.npz') in capsys.readouterr().out
+    before = (first / 'images.npz').read_bytes()
+    assert gan_eval.main(flags + ['--n', '40']) == 0
+    assert '{} holds an earlier scoring: this one goes to {}_2'.format(first, first) in \
+        capsys.readouterr().out
+    assert len(np.load(str(exports / 'G_eval_2' / 'images.npz'))['images']) == 40
+    monkeypatch.setattr(gan_eval.generators, 'Sampler', lambda *a: 1 / 0)
+    assert gan_eval.main(flags + ['--output_dir', str(first)]) == 2
+    assert '{} holds an earlier scoring (images.npz)'.format(first) in capsys.readouterr().err
+    assert (first / 'images.npz').read_bytes() == before
+    monkeypatch.undo()
+    assert gan_eval.main(flags + ['--n', '40', '--output_dir', str(first), '--overwrite']) == 0
+    assert len(np.load(str(first / 'images.npz'))['images']) == 40
+    assert sorted(os.listdir(str(exports))) == ['G.pb', 'G_eval', 'G_eval_2']
+    assert gan_eval.main(['--ckpt', str(run_dir), '--n', '20', '--batch', '20',
+                          '--overwrite']) == 0  # a run's go into it
+    assert (run_dir / 'eval' / 'images.npz').exists()
+
+
 @pytest.mark.slow
 def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     """With --classes 5,6,7,8,9 the run's N_CLASSES comes from the data (5); its .pb and .onnx
@@ -114,7 +147,7 @@ def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
              str(tmp_path / 'old')]
     assert gan_eval.main(flags) == 0
     assert 'no signature (an older export): assuming 10 classes' in capsys.readouterr().out
-    assert gan_eval.main(flags + ['--n_classes', '5']) == 0
+    assert gan_eval.main(flags + ['--n_classes', '5', '--overwrite']) == 0
     assert 'noise 128, 5 classes, images 32x32x1' in capsys.readouterr().out
     saved = np.load(str(tmp_path / 'old' / 'images.npz'))['images'].astype(int)
     assert np.abs(saved - expected).max() == 0
@@ -137,13 +170,14 @@ def test_save_images_writes_a_folder_that_reads_back(run_dir, tmp_path, capsys):
     flags = ['--ckpt', str(run_dir), '--n', '30', '--batch', '30', '--output_dir',
              str(tmp_path), '--save_images', str(folder)]
     assert gan_eval.main(flags) == 0
-    assert '30 PNGs: {} (a folder per class)'.format(folder) in capsys.readouterr().out
+    assert 'wrote {} (30 PNGs, a folder per class)'.format(folder) in capsys.readouterr().out
     saved = np.load(str(tmp_path / 'images.npz'))
     source, labels, order = read_back(folder, saved)
     assert source.n_classes == 10 and source.class_names == [str(c) for c in range(10)]
     np.testing.assert_array_equal(labels, saved['labels'][order])
     # Again: the earlier folder of samples is replaced. Any other folder is refused, untouched,
     # a folder of other PNGs (a run's sample grids) too.
+    flags.append('--overwrite')
     assert gan_eval.main(flags) == 0
     assert len(datasets.get('folder')(str(folder), 32, 1, 'train')) == 30
     grids = tmp_path / 'grids'
@@ -153,7 +187,7 @@ def test_save_images_writes_a_folder_that_reads_back(run_dir, tmp_path, capsys):
     for other, stranger in ((folder, folder / '3' / 'notes.txt'),
                             (grids, grids / 'samples_000002.png')):
         capsys.readouterr()
-        assert gan_eval.main(flags[:-1] + [str(other)]) == 2
+        assert gan_eval.main(flags[:-2] + [str(other), '--overwrite']) == 2
         assert '{}: not a folder of samples written by --save_images ({})'.format(
             other, stranger) in capsys.readouterr().err
     assert (folder / '3' / 'notes.txt').read_text() == 'mine'
@@ -171,7 +205,7 @@ def test_save_images_unconditional(tmp_path, capsys):
     assert gan_eval.main(['--ckpt', str(saved_model), '--n', '12', '--save_images',
                           str(tmp_path / 'samples')]) == 0
     assert 'unconditional' in capsys.readouterr().out
-    saved = np.load(str(out / 'serving' / 'images.npz'))  # beside the SavedModel, not in it
+    saved = np.load(str(out / 'serving' / '1_eval' / 'images.npz'))  # beside, not in it
     assert 'labels' not in saved
     source, _, _ = read_back(tmp_path / 'samples', saved)
     assert source.n_classes is None
@@ -199,10 +233,15 @@ def test_fid_and_kid_against_real_statistics(run_dir, digit_stats, tmp_path, cap
     assert np.bincount(saved['labels']).tolist() == [100] * 10
     assert gan_eval.main(['--ckpt', str(run_dir), '--n', '200', '--fid_stats', stats,
                           '--output_dir', str(tmp_path)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    fid = float([l for l in out if l.startswith('FID: ')][0].split()[1])
-    assert fid > 0
-    assert any(l.startswith('KID: ') for l in out)
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    fid_line = [l for l in out if l.startswith('FID: ')][0]
+    assert float(fid_line.split()[1]) > 0 and fid_line.endswith('(against 1000 real images)')
+    # 1,000 digits for 128 features: a singular covariance, said once, in words, and no
+    # LinAlgWarning from scipy.
+    rank = [l for l in out if 'covariance has rank' in l]
+    assert len(rank) == 1 and stats in rank[0] and 'for 128 features (1000 images)' in rank[0]
+    assert 'LinAlgWarning' not in captured.err
     variety = [l for l in out if l.startswith('precision: ')][0]
     assert [part.split(': ')[0] for part in variety.split(', ')] == [
         'precision', 'recall', 'density', 'coverage']
@@ -217,7 +256,9 @@ def test_fid_and_kid_against_real_statistics(run_dir, digit_stats, tmp_path, cap
     model.close()
     results = scoring.compare_to_real(scoring.load_stats(stats), features, saved_images['labels'])
     assert scoring.real_comparison_lines(results) == [l for l in out if l.split(':')[0] in (
-        'FID', 'KID', 'precision', 'precision by class', 'recall by class')]
+        'FID', 'KID x 10^3', 'precision', 'precision by class', 'recall by class')]
+    kid = [l for l in out if l.startswith('KID x 10^3: ')][0]
+    assert float(kid.split()[3]) == pytest.approx(results['kid'] * 1000, rel=1e-4)
 
 
 @pytest.mark.slow
@@ -228,10 +269,24 @@ def test_training_scores_against_real_statistics(digit_stats, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     at = [i for i, l in enumerate(out) if l.startswith('inception at step 1: ')][0]
     assert [l.split(':')[0] for l in out[at + 1:at + 6]] == [
-        '  FID', '  KID', '  precision', '  precision by class', '  recall by class']
+        '  FID', '  KID x 10^3', '  precision', '  precision by class', '  recall by class']
     assert gan_train.main(TINY + ['--ITERS', '1', '--fid_stats', str(tmp_path / 'no.npz'),
                                   '--output_path', str(tmp_path / 'bad')]) == 2
     assert 'no.npz: not a readable statistics .npz' in capsys.readouterr().err
+
+
+def test_a_file_named_as_inception_must_be_it(run_dir, tmp_path, capsys, monkeypatch):
+    """A truncated or other classify_image_graph_def.pb is refused, named, before sampling."""
+    monkeypatch.setattr(gan_eval.generators, 'Sampler', lambda *a: 1 / 0)
+    fake = tmp_path / scoring.INCEPTION_FILE
+    for size, says in ((1000, '1,000 bytes'), (scoring.INCEPTION_BYTES, 'another MD5')):
+        with open(str(fake), 'wb') as f:
+            f.truncate(size)
+        assert gan_eval.main(['--ckpt', str(run_dir), '--classifier', str(fake)]) == 2
+        err = capsys.readouterr().err
+        assert '{}: not inception-2015-12-05'.format(fake) in err and says in err, err
+    # The check is of that name only: other graphs are anyone's.
+    scoring.check_inception(str(tmp_path / 'inception_standin.pb'))
 
 
 @pytest.mark.parametrize('flags,message', [

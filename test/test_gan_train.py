@@ -223,6 +223,33 @@ def test_command_line_errors_and_npu(tmp_path):
         assert 'Traceback' not in result.stderr
 
 
+@pytest.mark.slow
+def test_a_training_start_prints_no_graph_optimizer_error(tmp_path):
+    """Graph optimizers failed on every ResNet training graph with E-lines: TF 2.x's oneDNN
+    remapper (``remapper failed: ... Mutation::Apply error``: the session config turns it
+    off) and TF 1.15's (``self cycle fanin``, ``topological sort failed``: the upsampling's
+    concat of a tensor with itself, now a tile there)."""
+    result = subprocess.run(
+        [sys.executable, 'gan_train.py', '--DIM_G', '4', '--DIM_D', '4', '--batch_size', '8',
+         '--N_CRITIC', '1', '--ITERS', '2', '--EXPORT_AT_END', 'false', '--device', 'cpu',
+         '--output_path', str(tmp_path / 'run')], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, universal_newlines=True)
+    assert result.returncode == 0, result.stderr
+    optimizer = [l for l in result.stderr.splitlines()
+                 if 'meta_optimizer' in l or 'grappler' in l]
+    assert not optimizer, optimizer
+
+
+def test_a_mistyped_flag_gets_a_suggestion(capsys):
+    for flag, known in (('--batchsize', '--batch_size'), ('--lr', '--LR'),
+                        ('--data-path', '--data_path')):
+        assert gan_train.main([flag, '8']) == 2
+        assert capsys.readouterr().err.strip().endswith(
+            'unknown flag {}; did you mean {}? (see --help for the settings)'.format(flag, known))
+    assert gan_train.main(['--colour', '8']) == 2
+    assert 'did you mean' not in capsys.readouterr().err
+
+
 def test_debug_is_a_setting_like_the_others(capsys):
     """--debug false means false (one line); --debug shows the traceback."""
     assert gan_train.main(['--device', 'tpu', '--debug', 'false']) == 2

@@ -70,7 +70,7 @@ def test_kid_is_unbiased_mmd():
 
 
 def test_frozen_classifier_scores_in_batches(tmp_path, rng):
-    path = write_standin_classifier(tmp_path / 'classify_image_graph_def.pb')
+    path = write_standin_classifier(tmp_path / 'inception_standin.pb')
     pixels = rng.randint(0, 256, (250, 20, 20, 3)).astype(np.float32)
     model = classifier.FrozenClassifier(path, batch_size=100)
     features, probs = model.run(pixels)

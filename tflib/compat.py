@@ -21,3 +21,13 @@ if IS_TF2:
 from tensorflow.core.protobuf import saved_model_pb2 as _saved_model_pb2  # noqa: E402
 
 SavedModelProto = _saved_model_pb2.SavedModel
+
+
+def onednn_enabled():
+    """Whether this TensorFlow runs oneDNN's CPU kernels and graph rewrites: TF 2.x on x86
+    by default (TF_ENABLE_ONEDNN_OPTS=0 turns them off); TF 1.15's pip build never."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return False
+    return bool(_pywrap_util_port.IsMklEnabled())

@@ -4,6 +4,8 @@ Keys keep the seed scripts' names (``--batch_size --LR --ITERS --DIM_G ... --dat
 their commands keep working; booleans take true/false (and 1/0, yes/no, on/off), a bare
 boolean flag means true, and lists take comma-separated values (``--DEPTHS 64,64,32``).
 """
+import difflib
+
 TRUE = ('true', '1', 'yes', 'y', 'on')
 FALSE = ('false', '0', 'no', 'n', 'off')
 
@@ -59,7 +61,8 @@ def parse_flags(argv, defaults, aliases=None):
         keys = keys if isinstance(keys, tuple) else (keys,)
         unknown = [key for key in keys if key not in defaults]
         if unknown:
-            raise ConfigError('unknown flag --{} (see --help for the settings)'.format(name))
+            raise ConfigError('unknown flag --{}{} (see --help for the settings)'.format(
+                name, did_you_mean(name, list(defaults) + list(aliases or {}))))
         default = defaults[keys[0]]
         i += 1
         if not has_value:
@@ -74,6 +77,15 @@ def parse_flags(argv, defaults, aliases=None):
         value = parse_value(name, text, default)
         overrides.update((key, value) for key in keys)
     return overrides
+
+
+def did_you_mean(name, known):
+    """``; did you mean --KEY?`` for the known setting closest to a mistyped ``name`` (case and
+    underscores aside, as in --batchsize for --batch_size), or ''."""
+    folded = {key.lower().replace('_', ''): key for key in known}
+    close = difflib.get_close_matches(name.lower().replace('_', ''), list(folded), n=1,
+                                      cutoff=0.75)
+    return '; did you mean --{}?'.format(folded[close[0]]) if close else ''
 
 
 def describe(defaults):

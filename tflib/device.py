@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from tflib.compat import IS_TF2, tf
+from tflib.compat import IS_TF2, onednn_enabled, tf
 from tflib.config import FALSE, TRUE, ConfigError
 
 DEVICES = ('auto', 'npu', 'gpu', 'cpu')
@@ -155,6 +155,13 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
     else:
         config.intra_op_parallelism_threads = threads
         config.inter_op_parallelism_threads = min(threads, 2) if threads else 0
+        if onednn_enabled():
+            # oneDNN's remapper fuses Conv2D + BiasAdd + Add + Relu without checking that the
+            # Add has no other reader, which a ResNet block's output has: the pass fails
+            # ("Mutation::Apply error: fanout ... exist for missing node") and is undone for
+            # the whole graph, so turning it off costs nothing (bench/train_step.py) and
+            # keeps the error line out of the console.
+            rewrites.remapping = rewrites.OFF
         if mixed_precision:
             if not bf16_rewrite_available():
                 raise DeviceError('--mixed_precision on CPU needs oneDNN\'s bfloat16 rewrite, '

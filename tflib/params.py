@@ -16,6 +16,7 @@ from tflib.compat import tf
 
 _registries = weakref.WeakKeyDictionary()
 _averaging = []  # (prefix, shadow prefix) pairs of the open ``averages`` blocks
+_resource = []   # non-empty inside ``resource_variables``
 
 
 def _registry():
@@ -47,7 +48,7 @@ def _get_or_create(name, shape, initializer, scope, trainable):
         seed = zlib.crc32(expected.encode('utf-8')) % 2 ** 31
         with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
             var = tf.Variable(lambda: initializer(shape, seed), name=name, trainable=trainable,
-                              dtype=tf.float32)
+                              dtype=tf.float32, use_resource=bool(_resource))
         if var.op.name != expected:
             raise ValueError('variable {!r} was created as {!r}: a graph op of that name '
                              'already exists'.format(expected, var.op.name))
@@ -72,12 +73,25 @@ def _shadow(name, source, prefix, shadow):
                        for part in source.op.name.split('/'))
         scope, _, base = key.rpartition('/')
         with tf.name_scope(None), tf.name_scope(scope + '/' if scope else None):
-            var = tf.Variable(source.initial_value, name=base, trainable=False)
+            var = tf.Variable(source.initial_value, name=base, trainable=False,
+                              use_resource=bool(_resource))
         if var.op.name != key:
             raise ValueError('variable {!r} was created as {!r}: a graph op of that name '
                              'already exists'.format(key, var.op.name))
         registry[shadow_name] = var
     return registry[shadow_name]
+
+
+@contextlib.contextmanager
+def resource_variables():
+    """Params created inside are resource variables, with the same keys: what TF 2.x loads
+    from a SavedModel without a warning per reference variable. Training graphs keep TF1's
+    reference variables, as the authors' and the Ascend port's do."""
+    _resource.append(True)
+    try:
+        yield
+    finally:
+        _resource.pop()
 
 
 @contextlib.contextmanager

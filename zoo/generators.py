@@ -9,6 +9,7 @@ graph's interface is fixed: inputs ``z`` float32 [N, Z_DIM] and, for conditional
 the frozen .pb (the .onnx carries it as metadata, ``ONNX_SIGNATURE``; a SavedModel as the
 outputs of its signature ``FACTS_KEY``, beside ``serving_default``).
 """
+import contextlib
 import json
 import os
 
@@ -20,8 +21,10 @@ from tflib import checkpoints, graph_guard, layout
 from tflib.compat import SavedModelProto, tf
 from tflib.config import ConfigError, parse_flags
 from tflib.metrics.classifier import ScorerError, read_graph_def
+from tflib.ops import population
 
-BN_MODES = ('batch', 'moving')
+BN_MODES = ('batch', 'moving', 'population')
+POPULATION_BATCHES = 50  # batches of 100 that population statistics are estimated from
 SIGNATURE = 'signature'
 ONNX_SIGNATURE = 'ganzoo.signature'
 FACTS_KEY = 'signature'
@@ -34,11 +37,11 @@ GENERATOR_OPS = frozenset([
     'DepthToSpace', 'Erf', 'FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', 'Identity',
     'LeakyRelu', 'MatMul', 'Maximum', 'Mean', 'Minimum', 'Mul', 'NoOp', 'OneHot', 'Pack',
     'Placeholder', 'RealDiv', 'Relu', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Square',
-    'SquaredDifference', 'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Transpose'])
+    'SquaredDifference', 'StopGradient', 'StridedSlice', 'Sub', 'Tanh', 'Tile', 'Transpose'])
 # A SavedModel's restore op (its variables, from its own files, the prefix fed by the loader),
 # and what its signatures may read besides GENERATOR_OPS: the variables.
-RESTORE_OPS = frozenset(['Assign', 'AssignVariableOp', 'Const', 'NoOp', 'RestoreV2',
-                         'VarHandleOp', 'VariableV2'])
+RESTORE_OPS = frozenset(['Assign', 'AssignVariableOp', 'Const', 'Identity', 'NoOp',
+                         'RestoreV2', 'VarHandleOp', 'VariableV2'])
 VARIABLE_OPS = frozenset(['ReadVariableOp', 'VarHandleOp', 'VariableV2'])
 # What TF's loader runs after the restore: these collections' ops and this signature's outputs.
 INIT_COLLECTIONS = ('saved_model_main_op', 'legacy_init_op')
@@ -89,23 +92,44 @@ def describe(ckpt, preset=None, flags=()):
     return model, cfg, model.phase_at(cfg, cfg['ITERS'] if step is None else step), prefix
 
 
-def generator_graph(model, cfg, phase, batch=None, bn_mode='batch'):
+def generator_graph(model, cfg, phase, batch=None, bn_mode='batch', statistics=None):
     """The inference graph in the current default graph: ({'z', 'label'?} placeholders, the
     ``images`` output, the Signature, also a constant ``signature``). ``bn_mode`` 'batch'
     normalises with batch statistics, as the authors' code and the Ascend port's .pb do;
-    'moving' with the moving statistics."""
+    'moving' with the moving statistics; 'population' with ``statistics``
+    (``population_statistics``), so that each image depends on its own inputs alone."""
     if bn_mode not in BN_MODES:
         raise ConfigError('--bn_mode must be one of {}, got {!r}'.format(BN_MODES, bn_mode))
     signature = model.signature(cfg)
     inputs = {'z': tf.placeholder(tf.float32, [batch, signature.z_dim], name='z')}
     if signature.conditional:
         inputs['label'] = tf.placeholder(tf.int32, [batch], name='label')
-    with layout.using(cfg['data_format']):
+    with layout.using(cfg['data_format']), population.fixed(statistics) if \
+            bn_mode == 'population' else contextlib.nullcontext():
         images = model.generator(cfg, batch, labels=inputs.get('label'), noise=inputs['z'],
-                                 is_training=bn_mode == 'batch', phase=phase)
+                                 is_training=bn_mode != 'moving', phase=phase)
     signature = model.signature(cfg, images)
     tf.constant(signature_vector(signature), name=SIGNATURE)
     return inputs, tf.identity(images, name='images'), signature
+
+
+def population_statistics(model, cfg, phase, prefix, batches=POPULATION_BATCHES, size=100,
+                          seed=0):
+    """The population statistics of the checkpoint generator's BatchNorm layers (``{}``
+    without any), from ``batches`` batches of ``size`` samples as the zoo samples them
+    (labels cycling through the classes)."""
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session(graph=graph) as session, \
+            population.recording() as moments:
+        inputs, _, signature = generator_graph(model, cfg, phase, size)
+        restore_graph(session, prefix)
+        rng, measured = np.random.RandomState(seed), []
+        for _ in range(batches if moments else 0):
+            feed = {inputs['z']: rng.randn(size, signature.z_dim).astype(np.float32)}
+            if signature.conditional:
+                feed[inputs['label']] = np.arange(size, dtype=np.int32) % signature.n_classes
+            measured.append(session.run(moments, feed))
+    return population.estimate(measured) if measured else {}
 
 
 def sample_op(gan, signature, seed=None):

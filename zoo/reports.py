@@ -1,7 +1,7 @@
 """What a run tells its user: where its outputs are, what a restore did, one-line errors."""
 import os
 
-from tflib import checkpoints, distributed
+from tflib import checkpoints, cli, distributed
 from tflib.compat import tf
 
 
@@ -54,4 +54,4 @@ def error_message(error):
             if 'DataError:' in line:
                 return line.split('DataError:', 1)[1].strip()
         return None
-    return str(error)
+    return cli.one_line(error)

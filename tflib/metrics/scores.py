@@ -1,4 +1,6 @@
 """The scores, in NumPy, from a classifier's class probabilities or pool features."""
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -42,10 +44,12 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
         raise ValueError('FID statistics disagree in size: mu {} vs {}, sigma {} vs {}'.format(
             mu1.shape, mu2.shape, sigma1.shape, sigma2.shape))
     diff = mu1 - mu2
-    covmean, _ = linalg.sqrtm(sigma1.dot(sigma2), disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(sigma1.shape[0]) * eps
-        covmean = linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+    with warnings.catch_warnings():  # a singular product is handled here (and said by callers)
+        warnings.simplefilter('ignore', linalg.LinAlgWarning)
+        covmean, _ = linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+        if not np.isfinite(covmean).all():
+            offset = np.eye(sigma1.shape[0]) * eps
+            covmean = linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
     covmean = covmean.real
     return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
 

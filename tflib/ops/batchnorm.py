@@ -5,9 +5,11 @@ Training mode normalises with batch statistics, as every script of the original 
 moving statistics are created and saved but never updated). Here ``update_moving_stats`` adds
 exponential-moving-average updates to ``tf.GraphKeys.UPDATE_OPS`` so that inference mode
 (``is_training=False``), which normalises with the moving statistics, has real ones to use.
+Batch statistics can also be replaced by population ones (tflib/ops/population.py).
 """
 from tflib import layout, params
 from tflib.compat import tf
+from tflib.ops import population
 
 EPSILON = 1e-5
 
@@ -26,7 +28,9 @@ def Batchnorm(name, inputs, is_training=True, update_moving_stats=False, momentu
                                trainable=False)
     moving_variance = params.param(name + '.moving_variance', [channels], params.constant(1.),
                                    trainable=False)
-    if is_training:
+    fixed = population.statistics(name) if is_training else (moving_mean, moving_variance)
+    if fixed is None:
+        population.record(name, x, [0, 2, 3] if fmt == 'NCHW' else [0, 1, 2])
         out, mean, variance = tf.nn.fused_batch_norm(x, scale, offset, epsilon=EPSILON,
                                                      data_format=fmt)
         if update_moving_stats:
@@ -34,7 +38,6 @@ def Batchnorm(name, inputs, is_training=True, update_moving_stats=False, momentu
                 update = tf.assign_sub(var, (1. - momentum) * (var - value))
                 tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, update)
     else:
-        out, _, _ = tf.nn.fused_batch_norm(x, scale, offset, mean=moving_mean,
-                                           variance=moving_variance, epsilon=EPSILON,
-                                           data_format=fmt, is_training=False)
+        out, _, _ = tf.nn.fused_batch_norm(x, scale, offset, mean=fixed[0], variance=fixed[1],
+                                           epsilon=EPSILON, data_format=fmt, is_training=False)
     return out[:, 0, 0, :] if dense else out

@@ -114,12 +114,12 @@ def output_dir(args):
 
 
 def evaluate(args, flags):
-    out = output_dir(args)
-    if args.save_images:
-        datasets.folder.writable(args.save_images)
     scoring.check_inception(args.classifier)  # before a generator is read
     sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
     try:
+        out = output_dir(args)  # once --ckpt is known to be a generator; before sampling
+        if args.save_images:
+            datasets.folder.writable(args.save_images)
         scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
                                 args.nearest_k, args.batch)
         generated = sampler.sample(args.n, args.batch)

@@ -104,7 +104,7 @@ def test_results_land_beside_what_was_scored_and_are_kept(run_dir, tmp_path, cap
     assert '{} holds an earlier scoring: this one goes to {}_2'.format(first, first) in \
         capsys.readouterr().out
     assert len(np.load(str(exports / 'G_eval_2' / 'images.npz'))['images']) == 40
-    monkeypatch.setattr(gan_eval.generators, 'Sampler', lambda *a: 1 / 0)
+    monkeypatch.setattr(gan_eval.generators.Sampler, 'sample', lambda *a: 1 / 0)
     assert gan_eval.main(flags + ['--output_dir', str(first)]) == 2
     assert '{} holds an earlier scoring (images.npz)'.format(first) in capsys.readouterr().err
     assert (first / 'images.npz').read_bytes() == before
@@ -132,7 +132,8 @@ def test_a_five_class_generator_is_scored_with_its_own_labels(tmp_path, capsys):
     expected = images.to_uint8(export.run_frozen(graph_def, {
         'z': z, 'label': (np.arange(20) % 5).astype(np.int32)})).astype(int)
     assert freeze_graph.main(['--ckpt', str(out), '--output', str(out / 'G.pb'),
-                              '--saved_model', str(out / 'saved_model')]) == 0
+                              '--saved_model', str(out / 'saved_model'),
+                              '--saved_model_bn_mode', 'batch']) == 0  # the .pb's images
     for name in ['generator.pb', 'saved_model'] + (['generator.onnx'] if HAS_ONNX else []):
         assert gan_eval.main(['--ckpt', str(out / name), '--n', '20', '--batch', '20',
                               '--output_dir', str(tmp_path / name)]) == 0

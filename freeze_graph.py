@@ -14,8 +14,8 @@ its signature ``signature`` (outputs z_dim, n_classes, image_size, channels) bes
 (ATC needs it). The frozen generator normalises with batch statistics like the authors' code
 (``--bn_mode moving`` for the moving statistics); the SavedModel, which serves single
 requests, with population statistics estimated from 5,000 samples (``--saved_model_bn_mode``),
-so an image depends on its own inputs alone. The checkpoint graph, the .pb, the .onnx and the
-SavedModel must agree within 1e-4 on the same inputs, or the program fails.
+so an image depends on its own inputs alone. The .pb, the .onnx and the SavedModel must each
+give the checkpoint graph's images (with its BatchNorm mode) within 1e-4, or the program fails.
 """
 import argparse
 import sys

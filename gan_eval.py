@@ -3,13 +3,13 @@ class too) from a frozen classifier, and the Gaussian Parzen-window log-likeliho
 
     python gan_eval.py --ckpt output/quickstart                        # digits: built-in classifier
     python gan_eval.py --ckpt output/run --classifier classify_image_graph_def.pb \\
-        --fid_stats cifar10_train.npz --n 50000
+        --fid_stats output/cifar10_train.npz --n 50000
     python gan_eval.py --ckpt G.pb | G.onnx | SAVED_MODEL_DIR ...      # exported generators too
     python gan_eval.py --ckpt output/quickstart --save_images output/samples  # PNGs, for others
-    python gan_eval.py --make_stats cifar10_train.npz --dataset cifar10 --data_path ./dataset \\
+    python gan_eval.py --make_stats output/cifar10_train.npz --dataset cifar10 --data_path DIR \\
         --classifier classify_image_graph_def.pb                        # real statistics for FID
-    python gan_eval.py --make_stats digits_test.npz --split test        # held-out digits
-    python gan_eval.py --ckpt output/quickstart --fid_stats digits_test.npz --n 5000
+    python gan_eval.py --make_stats output/digits_test.npz --split test      # held-out digits
+    python gan_eval.py --ckpt output/quickstart --fid_stats output/digits_test.npz --n 5000
     python gan_eval.py --ckpt output/cgan --parzen --dataset mnist --data_path MNIST_DIR
                                                   # + Parzen log-likelihood (CGAN's score)
     python gan_eval.py --ckpt output/dcgan --representation --dataset cifar10 --data_path DIR
@@ -119,6 +119,9 @@ def evaluate(args, flags):
     try:
         out = output_dir(args)  # once --ckpt is known to be a generator; before sampling
         if args.save_images:
+            files.distinct(((args.output_dir and '--output_dir' or 'the results folder', out,
+                             False), ('--save_images', args.save_images, True)))
+            files.writable(args.save_images, 'folder')
             datasets.folder.writable(args.save_images)
         scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
                                 args.nearest_k, args.batch)

@@ -194,6 +194,9 @@ EVAL_CASES = {
     'bare checkpoint without preset': (lambda t, run: [
         '--ckpt', _bare_copy(t, run)], 'no meta.json beside this checkpoint'),
     'neither checkpoint nor stats': (lambda t, run: [], 'give --ckpt'),
+    'images where the results go': (lambda t, run: [
+        '--ckpt', run, '--n', '10', '--output_dir', str(t / 'r'), '--save_images', str(t / 'r')],
+        'r: is both --output_dir and --save_images'),
     'representation of unlabelled data': (lambda t, run: [
         '--ckpt', run, '--representation', '--dataset', 'folder', '--data_path',
         _flat_folder(t / 'flat')], 'needs labelled images'),

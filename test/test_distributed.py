@@ -2,7 +2,6 @@
 (against recording stand-ins for npu_bridge), data shards, and a real 2-process Horovod run."""
 import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -107,6 +106,11 @@ def test_session_configs_of_ranks():
     assert 'hcom_parallel' not in device.session_config('npu').graph_options.rewrite_options \
         .custom_optimizers[0].parameter_map
     assert device.session_config('gpu', local_rank=1).gpu_options.visible_device_list == '1'
+    for dev in ('cpu', 'gpu'):  # a Horovod rank's: its dependency optimizer deadlocked ranks
+        rewrites = device.session_config(dev, local_rank=0).graph_options.rewrite_options
+        assert rewrites.dependency_optimization == rewrites.OFF
+        assert device.session_config(dev).graph_options.rewrite_options \
+            .dependency_optimization != rewrites.OFF
 
 
 def test_learning_rate_rules():
@@ -130,6 +134,21 @@ def test_shards_split_the_data():
 HOROVODRUN = os.path.join(os.path.dirname(sys.executable), 'horovodrun')
 
 
+def run_job(command, env, timeout=300):
+    """(exit code, output) of a horovodrun job run in its own process group: past
+    ``timeout`` the group is killed, the ranks with it (horovodrun, killed alone, leaves
+    them running, and they would slow every later test), and the test fails."""
+    job = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out = job.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)
+        out = job.communicate()[0].decode('utf-8', 'replace')
+        pytest.fail('the job did not end within {} s:\n{}'.format(timeout, out[-3000:]))
+    return job.returncode, out.decode('utf-8', 'replace')
+
+
 @pytest.mark.skipif(not os.path.exists(HOROVODRUN) and not os.environ.get('GANZOO_REQUIRE_HOROVOD'),
                     reason='no horovodrun here (.ci/run builds Horovod for the TF 1.15 leg)')
 @pytest.mark.slow
@@ -143,12 +162,10 @@ def test_two_horovod_processes_train_as_one(tmp_path, capsys):
              '--EXPORT_AT_END', 'false', '--MAX_MINUTES', '0', '--device', 'cpu',
              '--output_path', str(run)]
     env = dict(os.environ, DUMP_DIR=str(dumps), PYTHONPATH=ROOT)
-    job = subprocess.run([HOROVODRUN, '-np', '2', '-H', 'localhost:2', '--gloo', sys.executable,
-                          os.path.join(ROOT, 'test', 'horovod_job.py')] + flags +
-                         ['--ITERS', '3', '--lr_scaling', 'linear'],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
-    out = job.stdout.decode('utf-8', 'replace')
-    assert job.returncode == 0, out[-3000:]
+    code, out = run_job([HOROVODRUN, '-np', '2', '-H', 'localhost:2', '--gloo', sys.executable,
+                         os.path.join(ROOT, 'test', 'horovod_job.py')] + flags +
+                        ['--ITERS', '3', '--lr_scaling', 'linear'], env)
+    assert code == 0, out[-3000:]
     assert 'data-parallel over 2 ranks (horovod): 2000 images each' in out
     assert 'learning rates x 2 (--lr_scaling linear)' in out
     steps = [line for line in out.splitlines() if 'step: ' in line and 'loss_d' in line]
@@ -190,7 +207,24 @@ def test_a_dying_rank_ends_the_job_and_a_rerun_resumes(tmp_path, rank):
                '--SAVE_SAMPLES_STEP', '1000', '--EXPORT_AT_END', 'false', '--MAX_MINUTES', '0',
                '--device', 'cpu', '--ITERS', '200', '--output_path', str(run)]
     job = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    try:
+        killed_rank_ends_the_job(job, run, rank)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    meta = checkpoints.read_meta(str(run))
+    reader = tf.train.load_checkpoint(meta['checkpoint'])
+    assert int(reader.get_tensor('global_step')) == meta['step'] >= 4
+    code, out = run_job(command, dict(os.environ, PYTHONPATH=ROOT))
+    assert code == 0, out[-3000:]
+    assert 'resuming' in out and 'at step {}'.format(meta['step']) in out and 'step: 200/200' in out
+
+
+def killed_rank_ends_the_job(job, run, rank):
+    """Once the run has a checkpoint at step 4, SIGKILL ``rank``: horovodrun ends, non-zero,
+    within DEATH_BOUND seconds, naming it, and no rank is left."""
     deadline = time.time() + 300
     while not (os.path.exists(str(run / 'meta.json')) and
                checkpoints.read_meta(str(run))['step'] >= 4):
@@ -214,11 +248,3 @@ def test_a_dying_rank_ends_the_job_and_a_rerun_resumes(tmp_path, rank):
     assert job.returncode != 0
     assert 'Process name: {}'.format(rank) in out and 'Exit code: 137' in out, out[-2000:]
     assert not any(alive(p) for p in ranks.values())
-    meta = checkpoints.read_meta(str(run))
-    reader = tf.train.load_checkpoint(meta['checkpoint'])
-    assert int(reader.get_tensor('global_step')) == meta['step'] >= 4
-    again = subprocess.run(command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
-    out = again.stdout.decode('utf-8', 'replace')
-    assert again.returncode == 0, out[-3000:]
-    assert 'resuming' in out and 'at step {}'.format(meta['step']) in out and 'step: 200/200' in out

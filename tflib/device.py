@@ -129,6 +129,12 @@ def session_config(device, precision_mode='allow_mix_precision', mixed_precision
     switches."""
     config = tf.ConfigProto(allow_soft_placement=True)
     rewrites = config.graph_options.rewrite_options
+    if local_rank is not None and device != 'npu':
+        # Horovod ranks: with TF 1.15's dependency optimizer on (it rewrites control
+        # dependencies), two ranks deadlocked in their first step, each having submitted all
+        # of the generator's gradients but one, a different one (4 of 5 two-rank runs on a
+        # loaded 2-core machine; with the pass off, none of 7).
+        rewrites.dependency_optimization = rewrites.OFF
     if device == 'npu':
         if precision_mode not in PRECISION_MODES:
             raise DeviceError('--precision_mode must be one of {}, got {!r}'.format(

@@ -35,6 +35,18 @@ def writable(path, kind='file'):
         raise OSError(None, 'cannot write in its folder {}'.format(parent), path)
 
 
+def distinct(outputs):
+    """Refuse (an OSError naming the path) two outputs at one path, or an output inside a folder
+    that is replaced whole: landing one would destroy the other. ``outputs``: (flag, path,
+    replaced-whole folder?) triples; a None path is left out."""
+    given = [(flag, path, os.path.realpath(path), whole) for flag, path, whole in outputs if path]
+    for i, (flag, path, real, whole) in enumerate(given):
+        for other, _, other_real, other_whole in given[:i]:
+            if real == other_real or (other_whole and real.startswith(other_real + os.sep)) \
+                    or (whole and other_real.startswith(real + os.sep)):
+                raise OSError(None, 'is both {} and {}; each output needs its own place'.format(other, flag), path)
+
+
 class Together(object):
     """Outputs staged beside their paths and renamed into place when the ``with`` block ends
     without an error; an error leaves every path as it was (no new file, the old ones kept).
@@ -84,11 +96,14 @@ class Together(object):
         return tmp
 
     def __exit__(self, kind, error, traceback):
-        if kind is None:
-            for tmp, path in self._staged:
-                _rename_into_place(tmp, path)
-        else:
-            for tmp, _ in self._staged:
+        landed = 0
+        try:
+            if kind is None:
+                for tmp, path in self._staged:
+                    _rename_into_place(tmp, path)
+                    landed += 1
+        finally:  # after an error (one of the renames', too) no temporary is left
+            for tmp, _ in self._staged[landed:]:
                 _remove(tmp)
         return False
 

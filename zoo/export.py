@@ -1,8 +1,8 @@
 """A checkpoint's generator frozen to a .pb (and converted to ONNX, and saved as a SavedModel),
 checked against it.
 
-The checkpoint graph, the .pb, the .onnx and the SavedModel must agree within ``TOLERANCE`` on
-the same inputs, or the export fails. Each carries the generator's signature
+Each of the .pb, the .onnx and the SavedModel must give the images of the checkpoint graph
+built with its BatchNorm mode within ``TOLERANCE`` on the same inputs, or the export fails. Each carries the generator's signature
 (zoo/generators.py).
 """
 import contextlib
@@ -198,6 +198,8 @@ def export(ckpt, output, onnx=None, batch=None, bn_mode='batch', preset=None, fl
     """Freeze to ``output`` (and convert to ``onnx``, and save to the ``saved_model``
     folder), check each, print ATC's commands. The paths are checked before any work and the
     files land together once every check has passed, or none does."""
+    files.distinct((('--output', output, False), ('--onnx', onnx, False),
+                    ('--saved_model', saved_model, True)))
     for path in (output, onnx):
         if path:
             files.writable(path)

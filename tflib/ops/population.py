@@ -34,6 +34,8 @@ def recording():
 def fixed(statistics):
     """BatchNorm layers built inside normalise with ``statistics`` {name: (mean, variance)}."""
     global _fixed
+    if statistics is None:  # else the layers would quietly keep their batch's
+        raise ValueError('population BatchNorm needs statistics (population.estimate)')
     _fixed = statistics
     try:
         yield

@@ -89,9 +89,9 @@ def parse(argv):
 
 
 def output_dir(args):
-    """Where the results go, checked before any sampling and made if new. An earlier
-    scoring's results are kept: the default folder moves on to a new name (said), a folder
-    the user named is refused; --overwrite replaces them."""
+    """Where the results go, checked (with --save_images' folder) before any sampling and
+    made if new. An earlier scoring's results are kept: the default folder moves on to a new
+    name (said), a folder the user named is refused; --overwrite replaces them."""
     out = args.output_dir
     if not out and os.path.isdir(args.ckpt) and not generators.is_saved_model(args.ckpt):
         out = os.path.join(args.ckpt, 'eval')
@@ -109,7 +109,12 @@ def output_dir(args):
             out, number = '{}_{}'.format(base, number), number + 1
         print('{} holds an earlier scoring: this one goes to {} (--overwrite replaces '
               'it)'.format(base, out))
+    files.distinct(((args.output_dir and '--output_dir' or 'the results folder', out, 'into'),
+                    ('--save_images', args.save_images, 'folder')))
     files.writable(os.path.join(out, RESULTS[0]))
+    if args.save_images:
+        files.writable(args.save_images, 'folder')
+        datasets.folder.writable(args.save_images)
     return out
 
 
@@ -118,11 +123,6 @@ def evaluate(args, flags):
     sampler = generators.Sampler(args.ckpt, args.preset, flags, args.n_classes)
     try:
         out = output_dir(args)  # once --ckpt is known to be a generator; before sampling
-        if args.save_images:
-            files.distinct(((args.output_dir and '--output_dir' or 'the results folder', out,
-                             False), ('--save_images', args.save_images, True)))
-            files.writable(args.save_images, 'folder')
-            datasets.folder.writable(args.save_images)
         scorer = scoring.Scorer(args.classifier, sampler.signature.channels, args.fid_stats,
                                 args.nearest_k, args.batch)
         generated = sampler.sample(args.n, args.batch)

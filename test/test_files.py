@@ -26,18 +26,22 @@ def test_a_failed_rename_leaves_no_temporary(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('outputs,refused', [
-    ([('--a', 'x/G.pb', False), ('--b', 'x/G.pb', False)], '--a and --b'),
-    ([('--a', 'x/G.pb', False), ('--b', 'x/../x/G.pb', False)], '--a and --b'),
-    ([('--a', 'x/sm/G.pb', False), ('--b', 'x/sm', True)], '--a and --b'),
-    ([('--a', 'x/sm', True), ('--b', 'x/sm/sub/G.pb', False)], '--a and --b'),
-    ([('--a', 'x/out', False), ('--b', 'x/out/pngs', True)], None),  # a folder added to
-    ([('--a', 'x/G.pb', False), ('--b', 'x/G.onnx', False), ('--c', None, True)], None),
+    ([('--a', 'x/G.pb', 'file'), ('--b', 'x/G.pb', 'file')], 'is both --a and --b'),
+    ([('--a', 'x/G.pb', 'file'), ('--b', 'x/../x/G.pb', 'file')], 'is both --a and --b'),
+    ([('--a', 'x/sm/G.pb', 'file'), ('--b', 'x/sm', 'folder')],
+     '--a is inside --b, which is replaced whole'),
+    ([('--a', 'x/sm', 'folder'), ('--b', 'x/sm/sub/G.pb', 'file')],
+     '--b is inside --a, which is replaced whole'),
+    ([('--a', 'x/G.pb', 'file'), ('--b', 'x/G.pb/G.onnx', 'file')], '--b is inside --a, a file'),
+    ([('--a', 'x/out', 'into'), ('--b', 'x/out', 'folder')], 'is both --a and --b'),
+    ([('--a', 'x/out', 'into'), ('--b', 'x/out/pngs', 'folder')], None),  # added to
+    ([('--a', 'x/G.pb', 'file'), ('--b', 'x/G.onnx', 'file'), ('--c', None, 'folder')], None),
 ])
 def test_each_output_has_its_own_place(tmp_path, outputs, refused):
-    outputs = [(flag, path and str(tmp_path / path), whole) for flag, path, whole in outputs]
+    outputs = [(flag, path and str(tmp_path / path), kind) for flag, path, kind in outputs]
     if refused is None:
         files.distinct(outputs)
         return
     with pytest.raises(OSError) as error:
         files.distinct(outputs)
-    assert 'is both {}'.format(refused) in str(error.value)
+    assert refused in str(error.value)

@@ -263,7 +263,7 @@ def test_outputs_are_checked_first_and_land_together(run_dir, tmp_path, capsys, 
             (['--output', str(tmp_path / 'G.pb'), '--onnx', str(tmp_path / 'G.pb')],
              '{}: is both --output and --onnx'.format(tmp_path / 'G.pb')),
             (['--output', str(tmp_path / 'sm' / 'G.pb'), '--saved_model', str(tmp_path / 'sm')],
-             '{}: is both --output and --saved_model'.format(tmp_path / 'sm'))):
+             '{}: --output is inside --saved_model'.format(tmp_path / 'sm' / 'G.pb'))):
         assert freeze_graph.main(['--ckpt', str(run_dir)] + flags) == 2
         err = capsys.readouterr().err
         assert named in err and 'Errno' not in err, err

@@ -1,5 +1,6 @@
 """Writes that never leave a half-written file: write beside, then rename; several outputs
-written together land all or none."""
+written together land only once all are written (an error before then leaves every path as it
+was)."""
 import json
 import os
 import shutil
@@ -36,20 +37,28 @@ def writable(path, kind='file'):
 
 
 def distinct(outputs):
-    """Refuse (an OSError naming the path) two outputs at one path, or an output inside a folder
-    that is replaced whole: landing one would destroy the other. ``outputs``: (flag, path,
-    replaced-whole folder?) triples; a None path is left out."""
-    given = [(flag, path, os.path.realpath(path), whole) for flag, path, whole in outputs if path]
-    for i, (flag, path, real, whole) in enumerate(given):
-        for other, _, other_real, other_whole in given[:i]:
-            if real == other_real or (other_whole and real.startswith(other_real + os.sep)) \
-                    or (whole and other_real.startswith(real + os.sep)):
-                raise OSError(None, 'is both {} and {}; each output needs its own place'.format(other, flag), path)
+    """Refuse (an OSError naming the path) two outputs at one path, or an output inside another
+    unless that one is a folder outputs are added to: landing one would destroy the other.
+    ``outputs``: (flag, path, kind) triples, kind 'file', 'folder' (replaced whole) or 'into'
+    (a folder files are added to); a None path is left out."""
+    given = [(flag, path, os.path.realpath(path), kind) for flag, path, kind in outputs if path]
+    for flag, path, real, _ in given:
+        for other, _, other_real, other_kind in given:
+            if other == flag:
+                continue
+            if real == other_real:
+                raise OSError(None, 'is both {} and {}; each output needs its own '
+                              'place'.format(flag, other), path)
+            if real.startswith(other_real.rstrip(os.sep) + os.sep) and other_kind != 'into':
+                raise OSError(None, '{} is inside {}, {}; each output needs its own '
+                              'place'.format(flag, other, 'a file' if other_kind == 'file'
+                                             else 'which is replaced whole'), path)
 
 
 class Together(object):
     """Outputs staged beside their paths and renamed into place when the ``with`` block ends
-    without an error; an error leaves every path as it was (no new file, the old ones kept).
+    without an error; an error in the block leaves every path as it was (no new file, the old
+    ones kept), a failed rename the outputs renamed before it, and no temporary.
 
         with files.Together() as out:
             out.file('G.pb', lambda f: f.write(data))
@@ -104,7 +113,10 @@ class Together(object):
                     landed += 1
         finally:  # after an error (one of the renames', too) no temporary is left
             for tmp, _ in self._staged[landed:]:
-                _remove(tmp)
+                try:
+                    _remove(tmp)
+                except OSError:
+                    pass  # the error that matters is the one being raised
         return False
 
 

@@ -198,8 +198,8 @@ def export(ckpt, output, onnx=None, batch=None, bn_mode='batch', preset=None, fl
     """Freeze to ``output`` (and convert to ``onnx``, and save to the ``saved_model``
     folder), check each, print ATC's commands. The paths are checked before any work and the
     files land together once every check has passed, or none does."""
-    files.distinct((('--output', output, False), ('--onnx', onnx, False),
-                    ('--saved_model', saved_model, True)))
+    files.distinct((('--output', output, 'file'), ('--onnx', onnx, 'file'),
+                    ('--saved_model', saved_model, 'folder')))
     for path in (output, onnx):
         if path:
             files.writable(path)

@@ -33,8 +33,8 @@ def check_inception(path):
         return
     stat = os.stat(path)
     size = stat.st_size
-    if size != INCEPTION_BYTES or _md5(os.path.realpath(path), stat.st_mtime_ns, stat.st_ino) \
-            != INCEPTION_MD5:
+    if size != INCEPTION_BYTES or _md5(os.path.realpath(path), (
+            stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns)) != INCEPTION_MD5:
         raise ConfigError('{}: not inception-2015-12-05\'s {} ({}; that one is {:,} bytes, MD5 '
                           '{}): download it again, or rename a different graph to score with '
                           'it'.format(path, INCEPTION_FILE, '{:,} bytes'.format(size)
@@ -43,8 +43,9 @@ def check_inception(path):
 
 
 @functools.lru_cache(maxsize=8)
-def _md5(path, mtime_ns, inode):
-    """Read once a process for a file not changed since (95 MB: a second's hashing)."""
+def _md5(path, version):
+    """Read once a process for a file not changed since (``version``: its device, inode and
+    times); 95 MB take a second to hash."""
     digest = hashlib.md5()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):

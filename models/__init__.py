@@ -97,12 +97,14 @@ class Model(object):
             return self.model_phases(cfg)
         return [Phase(0, cfg['ITERS'], {}, '', cfg['batch_size'])]
 
-    def build(self, cfg, pipeline, wrap_optimizer=None, phase=None, step_by_step=False):
+    def build(self, cfg, pipeline, wrap_optimizer=None, phase=None, step_by_step=False,
+              frozen_blocks=0):
         """The tflib.gan.GANGraph of ``phase`` (None: the last), its inputs from
         ``pipeline(spec)`` (tflib/steps.py), its optimizers wrapped by ``wrap_optimizer``, with
-        the step-by-step ops when ``step_by_step``."""
+        the step-by-step ops when ``step_by_step``, the critic's first ``frozen_blocks`` blocks
+        untrained."""
         return assemble(self.recipe(cfg, phase or self.phases(cfg)[-1]), pipeline,
-                        wrap_optimizer, step_by_step)
+                        wrap_optimizer, step_by_step, frozen_blocks)
 
     def phase_at(self, cfg, step):
         """The phase whose graph wrote a checkpoint at ``step`` (a phase's last checkpoint is

@@ -10,7 +10,7 @@ Images enter and leave the networks as NHWC in [-1, 1]; the original's flat NCHW
 """
 import functools
 
-from tflib import layout, losses, steps
+from tflib import augment, layout, losses, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import Recipe, critic_feature
@@ -47,6 +47,9 @@ DEFAULTS = {
     'N_CRITIC': 5,
     'BN_MOMENTUM': 0.9,
     'data_format': 'NHWC',
+    'diffaug': '',        # DiffAugment's policies for the critic's inputs: color,translation,cutout
+    'diffaug_fill': 0.,   # what pixels shifted in and cut out become (by default the data's
+                          # background: zoo/data.py)
 }
 
 # Settings that shape the variables or the networks' function: a run resumes only with these.
@@ -78,6 +81,7 @@ def config(**overrides):
         raise ConfigError('ACGAN needs CONDITIONAL: the generator must see the labels it is '
                          'scored on')
     layout.check(cfg['data_format'])
+    augment.parse(cfg['diffaug'])
     return cfg
 
 
@@ -210,11 +214,20 @@ def recipe(cfg, phase):
     batch = phase.batch_size
     n_gen = batch * cfg['GEN_BS_MULTIPLE']
 
+    def augmented(images, inputs):
+        if not cfg['diffaug']:
+            return images
+        return augment.apply(images, cfg['diffaug'], inputs, 'aug_', cfg['diffaug_fill'])
+
     def critic_cost(inputs):
         real = inputs['images']
         labels = inputs['labels'] if cfg['CONDITIONAL'] else None
         fake = gen(batch, labels=labels, noise=inputs['noise'])
-        scores, logits = disc(tf.concat([real, fake], axis=0))
+        images = tf.concat([real, fake], axis=0)
+        if cfg['diffaug']:  # each image its own draw; the penalty between what the critic saw
+            images = augmented(images, inputs)
+            real, fake = images[:batch], images[batch:]
+        scores, logits = disc(images)
         disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
         penalty = losses.gradient_penalty(lambda x: disc(x)[0], real, fake,
                                           inputs['mix'])
@@ -230,8 +243,8 @@ def recipe(cfg, phase):
 
     def generator_cost(inputs):
         labels = inputs.get('labels')
-        scores, logits = disc(gen(n_gen, labels=labels, noise=inputs['noise'],
-                                  update_moving_stats=True))
+        scores, logits = disc(augmented(gen(n_gen, labels=labels, noise=inputs['noise'],
+                                            update_moving_stats=True), inputs))
         loss, metrics = losses.wasserstein_generator(scores), {}
         if cfg['ACGAN']:
             metrics['acgan_g'], _ = losses.classification(logits, labels)
@@ -242,10 +255,14 @@ def recipe(cfg, phase):
         rate = learning_rate(cfg, step)
         return rate, rate
 
+    size = cfg['IMAGE_SIZE']
     spec = steps.StepSpec(
-        critic={'noise': steps.normal(batch, cfg['Z_DIM']), 'mix': steps.uniform(batch, 1, 1, 1)},
-        generator=dict({'noise': steps.normal(n_gen, cfg['Z_DIM'])}, **(
-            {'labels': steps.integers(cfg['N_CLASSES'], n_gen)} if cfg['CONDITIONAL'] else {})),
+        critic=dict({'noise': steps.normal(batch, cfg['Z_DIM']),
+                     'mix': steps.uniform(batch, 1, 1, 1)},
+                    **augment.draws(cfg['diffaug'], 2 * batch, size, 'aug_')),
+        generator=dict({'noise': steps.normal(n_gen, cfg['Z_DIM'])}, **dict(
+            {'labels': steps.integers(cfg['N_CLASSES'], n_gen)} if cfg['CONDITIONAL'] else {},
+            **augment.draws(cfg['diffaug'], n_gen, size, 'aug_'))),
         fused_critic_steps=cfg['N_CRITIC'], critic_steps=functools.partial(critic_steps, cfg))
     return Recipe(generator=gen, discriminator=disc, spec=spec, learning_rates=learning_rates,
                   optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'],

@@ -147,3 +147,42 @@ class Forward(object):
         scores = self.linear('Discriminator.Output', features)[:, 0]
         logits = self.linear('Discriminator.ACGANOutput', features) if self.cfg['ACGAN'] else None
         return scores, logits
+
+
+def diffaug_color(x, brightness, saturation, contrast):
+    """DiffAugment_tf.py's rand_brightness, rand_color and rand_contrast with the given
+    uniform draws [N, 1, 1, 1]."""
+    x = x + (brightness - 0.5)
+    mean = x.mean(axis=3, keepdims=True)
+    x = (x - mean) * (saturation * 2) + mean
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    return (x - mean) * (contrast + 0.5) + mean
+
+
+def diffaug_translation(x, shift_h, shift_w, fill=0.):
+    """rand_translation with shifts [N] (in [-size/8, size/8]): each axis padded by one pixel of
+    ``fill`` (the paper's 0) and read at clip(index + shift + 1, 0, size + 1)."""
+    n, h, w, _ = x.shape
+    out = np.empty_like(x)
+    for b in range(n):
+        padded = np.pad(x[b], [(1, 1), (1, 1), (0, 0)], constant_values=fill)
+        rows = np.clip(np.arange(h) + shift_h[b] + 1, 0, h + 1)
+        cols = np.clip(np.arange(w) + shift_w[b] + 1, 0, w + 1)
+        out[b] = padded[rows][:, cols]
+    return out
+
+
+def diffaug_cutout(x, offset_h, offset_w, fill=0.):
+    """rand_cutout with offsets [N] in [0, size + 1 - (size // 2) % 2): the cells of a
+    (size // 2)-square at offset - size // 4, clipped into the image, set to ``fill`` (the
+    paper's mask multiplies by 0)."""
+    n, h, w, _ = x.shape
+    side_h, side_w = h // 2, w // 2
+    out = x.copy()
+    for b in range(n):
+        for i in range(side_h):
+            for j in range(side_w):
+                r = min(max(i + offset_h[b] - side_h // 2, 0), h - 1)
+                c = min(max(j + offset_w[b] - side_w // 2, 0), w - 1)
+                out[b, r, c] = fill
+    return out

@@ -155,6 +155,15 @@ def test_every_training_step_is_one_device_graph_of_kernels(preset, npu_emulator
     assert not problems, '\n'.join(sorted(set(problems)))
 
 
+@pytest.mark.parametrize('preset', ['quickstart', 'transfer_gan_lsun64'])
+def test_diffaug_and_freeze_d_steps_are_one_device_graph_of_kernels(preset, npu_emulator):
+    """DiffAugment's transforms (arithmetic and batched products on host draws) and a critic
+    update over fewer variables keep the step one device graph with AI Core kernels."""
+    problems = training_problems(preset, '--diffaug', 'color,translation,cutout', '--freeze_d',
+                                 '2', '--finetune_from', 'source.ckpt')
+    assert not problems, '\n'.join(sorted(set(problems)))
+
+
 def flagship_step(*flags):
     """The ops of the flagship's training step (NCHW, tiny width: the op types and counts of
     the full width)."""

@@ -135,6 +135,43 @@ def test_finetune_restores_every_key_from_a_separate_run(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_freeze_d_and_diffaug_fine_tune_into_checkpoints_of_the_same_keys(tmp_path, capsys):
+    """--freeze_d 2 keeps the critic's first two blocks as loaded (their weights unchanged,
+    no optimizer slots) and trains the rest; --diffaug fills with the digits' black; a run
+    without either fine-tunes from the result with every key."""
+    assert train(tmp_path, '--ITERS', '1', capsys=capsys)[0] == 0
+    source = tmp_path / 'run'
+    tuned = tmp_path / 'tuned'
+    flags = ['--freeze_d', '2', '--diffaug', 'color,translation,cutout', '--max_images',
+             '40'] + TINY_FLAGS
+    assert gan_train.main(['--ITERS', '2', '--finetune_from', str(source), '--output_path',
+                           str(tuned)] + flags) == 0
+    before = tf.train.load_checkpoint(str(source / 'checkpoints' / 'model.ckpt-1'))
+    after = tf.train.load_checkpoint(str(tuned / 'checkpoints' / 'model.ckpt-2'))
+    keys = [k for k in before.get_variable_to_shape_map()
+            if k.startswith('Discriminator.') and 'Adam' not in k]
+    frozen = [k for k in keys if k.startswith(('Discriminator.1.', 'Discriminator.2.'))]
+    assert len(frozen) == 12 and len(keys) > len(frozen)
+    same = {k for k in keys if np.array_equal(before.get_tensor(k), after.get_tensor(k))}
+    # The WGAN score's bias has no gradient: E[D(real)] - E[D(fake)] cancels it.
+    assert same == set(frozen) | {'Discriminator.Output/Discriminator.Output.b'}
+    slots = [k for k in after.get_variable_to_shape_map() if 'Adam' in k]
+    assert slots and not [k for k in slots if k.startswith(tuple(frozen))]
+    assert json.loads((tuned / 'config.json').read_text())['diffaug_fill'] == -1.
+    code = gan_train.main(['--ITERS', '1', '--finetune_from', str(tuned), '--output_path',
+                           str(tmp_path / 'plain')] + TINY_FLAGS)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert 'missing 0, shape-mismatched 0' in out
+    code = gan_train.main(['--ITERS', '1', '--finetune_from', str(source), '--freeze_d', '6',
+                           '--output_path', str(tmp_path / 'all')] + TINY_FLAGS)
+    assert code == 2
+    assert ('--freeze_d 6: the critic has 6 blocks (Discriminator.1, Discriminator.2, '
+            'Discriminator.3, Discriminator.4, Discriminator.Output, '
+            'Discriminator.ACGANOutput); freeze at most 5') in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
                  capsys=capsys)[0] == 0
@@ -165,6 +202,10 @@ def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     (['--dataset', 'cifar10', '--data_path', '/x', '--split', 'validation'],
      '--split validation: dataset cifar10 has splits train, test'),
     (['--classes', '5,6,7', '--N_CLASSES', '10'], '--N_CLASSES 10 but '),
+    (['--freeze_d', '2'], '--freeze_d 2 keeps critic blocks as --finetune_from loads them'),
+    (['--freeze_d', '-1'], '--freeze_d must be 0 or a number of critic blocks, got -1'),
+    (['--diffaug', 'color,zoom'], '--diffaug takes distinct policies among color, translation, '
+                                  "cutout, got 'color,zoom'"),
 ])
 def test_bad_flags_give_one_line_errors(tmp_path, capsys, flags, message):
     code, out, err = train(tmp_path, '--ITERS', '1', capsys=capsys, extra=flags)

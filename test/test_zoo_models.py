@@ -261,3 +261,32 @@ def test_cgan_dropout_comes_from_the_given_draws():
         session.run(tf.global_variables_initializer())
         a, b = session.run(pair)
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize('preset,blocks', [
+    ('quickstart', ['1', '2', '3', '4', 'Output', 'ACGANOutput']),
+    ('transfer_gan_lsun64', ['Input', 'Res1', 'Res2', 'Res3', 'Res4', 'Output']),
+    ('wgan_lsun', ['Input', 'Down1', 'Down2', 'Down3', 'Output']),
+    ('cgan_mnist', ['Embedding', 'Down1', 'Down2', 'Down3', 'Output']),
+    ('dcgan_digits', ['Input', 'Down1', 'Down2', 'Output']),
+    ('cgan_mnist_mlp', ['X', 'Y', 'Joint', 'Output']),
+    ('pgan_tiny', ['FromRGB_16x16', '16x16', '8x8', '4x4']),
+])
+def test_freeze_d_counts_critic_blocks_from_the_input(preset, blocks):
+    """--freeze_d K freezes the first K of these (tflib.gan.critic_blocks, creation order)."""
+    req = settings.request(['--preset', preset])
+    model, cfg = req.model, settings.model_values(req)
+    with tf.Graph().as_default():
+        size, channels = cfg['IMAGE_SIZE'], cfg['CHANNELS']
+        images = tf.zeros([2, size, size, channels])
+        labels = tf.zeros([2], tf.int32) if model.critic_sees_labels else None
+        model.discriminator(cfg, images, labels=labels)
+        found = list(gan_lib.critic_blocks())
+    assert found == ['Discriminator.' + b for b in blocks]
+
+
+def test_freeze_d_is_refused_for_a_growing_critic(capsys):
+    """PGAN's later phases add blocks at the input: those would be frozen at random weights."""
+    assert gan_train.main(['--preset', 'pgan_tiny', '--freeze_d', '1', '--finetune_from',
+                           'source.ckpt', '--device', 'cpu']) == 2
+    assert '--freeze_d: pgan grows its critic phase by phase' in capsys.readouterr().err

@@ -8,6 +8,7 @@ import numpy as np
 
 from tflib import layout, params
 from tflib.compat import tf
+from tflib.config import ConfigError
 
 Recipe = collections.namedtuple('Recipe', [
     'generator',        # generator(n_samples, labels=None, noise=None, is_training=True) -> NHWC
@@ -94,10 +95,11 @@ def carried_state():
     return params.all_params() + [tf.train.get_global_step()]
 
 
-def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False):
+def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False, frozen_blocks=0):
     """The GANGraph of ``recipe``, its inputs from ``pipeline(recipe.spec)`` (an element of
     the spec's draws, tflib/steps.py), both optimizers wrapped by ``wrap_optimizer`` (e.g. the
-    device's loss scaling), with the step-by-step ops when ``step_by_step``.
+    device's loss scaling), with the step-by-step ops when ``step_by_step``, the critic's
+    first ``frozen_blocks`` blocks left untrained (``critic_blocks``).
 
     ``train_op`` chains the element's critic steps and the generator step by control
     dependencies: a generator iteration is one session call whose every input comes from the
@@ -113,7 +115,7 @@ def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False):
 
     def critic_step(inputs):
         cost, metrics = recipe.critic_cost(inputs)
-        op = _critic_update(critic_optimizer, cost)
+        op = _critic_update(critic_optimizer, cost, frozen_blocks)
         if recipe.after_critic:
             with tf.control_dependencies([op]):
                 op = recipe.after_critic()
@@ -158,10 +160,34 @@ def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False):
                     **by_step)
 
 
-def _critic_update(optimizer, cost):
-    """One critic update: ``cost`` minimised over the critic's (Discriminator.*) params."""
+def critic_blocks():
+    """The critic's trainable params by block (``Discriminator.<block>``: the first two parts
+    of a param's name; a normalisation named after its layer, ``Down1N``, is in that layer's
+    block), the blocks in the order the network created them: from its input on."""
+    blocks = collections.OrderedDict()
+    for name, var in params.created('Discriminator.'):
+        block = '.'.join(name.split('.')[:2])
+        if block.endswith('N') and block[:-1] in blocks:
+            block = block[:-1]
+        blocks.setdefault(block, []).append(var)
+    return blocks
+
+
+def _critic_update(optimizer, cost, frozen_blocks):
+    """One critic update: ``cost`` minimised over the critic's (Discriminator.*) params but
+    those of its first ``frozen_blocks`` blocks (FreezeD, Mo et al. 2020: fine-tuning keeps
+    the source critic's low-level filters and adapts the layers above)."""
+    trained = params.params_with_name('Discriminator.', True)
+    if frozen_blocks:
+        blocks = critic_blocks()
+        if frozen_blocks >= len(blocks):
+            raise ConfigError('--freeze_d {}: the critic has {} blocks ({}); freeze at most {}'
+                              .format(frozen_blocks, len(blocks), ', '.join(blocks),
+                                      len(blocks) - 1))
+        frozen = {v for block in list(blocks.values())[:frozen_blocks] for v in block}
+        trained = [v for v in trained if v not in frozen]
     return optimizer.minimize(cost, gate_gradients=GATE_GRADIENTS, aggregation_method=AGGREGATION,
-                              var_list=params.params_with_name('Discriminator.', True))
+                              var_list=trained)
 
 
 def _generator_update(optimizer, step, generator_cost, inputs):

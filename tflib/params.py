@@ -120,6 +120,12 @@ def params_with_name(name, trainable_only=False):
             if name in n and (v.trainable or not trainable_only)]
 
 
+def created(prefix):
+    """(name, variable) of the trainable registry params whose names start with ``prefix``, in
+    the order the network created them (from its input on, for a critic)."""
+    return [(n, v) for n, v in _registry().items() if n.startswith(prefix) and v.trainable]
+
+
 def all_params():
     return params_with_name('')
 

@@ -1,4 +1,6 @@
 """The training data of a run: the dataset the settings name, limited and sharded."""
+import numpy as np
+
 import datasets
 from tflib.config import ConfigError
 
@@ -27,3 +29,12 @@ def load(values, image_size, channels, cluster):
     if cluster.parallel:
         source = datasets.base.shard(source, cluster.rank, cluster.size)
     return source
+
+
+def background(source, n=500):
+    """The data's background in [-1, 1], what DiffAugment's shifted-in pixels and cutouts are
+    filled with: the median of the outermost pixels of (up to) its first ``n`` images."""
+    images = source.read(np.arange(min(n, len(source))))[0].astype(np.float32) / 127.5 - 1.
+    ring = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]],
+                          axis=1)
+    return float(np.median(ring))

@@ -168,6 +168,20 @@ def restore_graph(session, prefix):
             prefix, ', '.join(problems[:3]), ', ...' if len(problems) > 3 else ''))
 
 
+def critic_scores(ckpt, image_sets, batch=100):
+    """The critic of checkpoint ``ckpt`` on each of ``image_sets`` (NHWC in [-1, 1], the
+    critic's channels): a list of score arrays, one per set."""
+    model, cfg, phase, prefix = describe(ckpt)
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session(graph=graph) as session:
+        images = tf.placeholder(tf.float32, [None, cfg['IMAGE_SIZE'], cfg['IMAGE_SIZE'],
+                                             cfg['CHANNELS']])
+        scores = model.discriminator(cfg, images, phase=phase)[0]
+        restore_graph(session, prefix)
+        return [np.concatenate([session.run(scores, {images: x[start:start + batch]})
+                                for start in range(0, len(x), batch)]) for x in image_sets]
+
+
 def inferred_signature(path, z_dim, conditional, image_shape, n_classes=None):
     """The Signature of a generator exported before signatures, from its tensors' shapes; the
     number of classes is ``n_classes`` (default 10, what such files were sampled with)."""

@@ -12,6 +12,7 @@ import types
 
 import configs
 import models
+from zoo import data
 from tflib import device, distributed
 from tflib import gan as gan_lib
 from tflib.config import ConfigError, describe, parse_flags, parse_value
@@ -48,6 +49,7 @@ TRAIN_DEFAULTS = {
     'EXPORT_AT_END': False,           # score, then freeze G to generator.pb / .onnx at the end
     'finetune_from': '',              # checkpoint whose model weights start a new run
     'finetune_uncond_to_cond': False,  # tile unconditional BN params over the classes
+    'freeze_d': 0,                    # fine-tuning: the critic's first K blocks stay as loaded
     'fused_step': True,               # a generator iteration in one session call (tflib/gan.py)
     'iterations_per_loop': 1,         # NPU: iterations per session call, sunk to the device
     # Ascend's debugging switches (the ModelZoo template's); paths default under output_path.
@@ -195,7 +197,18 @@ def resolve(req, dev, source, cluster, saved=None):
     checkpoint a run resumes, may keep a larger one), EPOCHS as ITERS and, with
     --iterations_per_loop K, the loop-aligned settings rounded up to multiples of K."""
     run = {k: req.values[k] for k in TRAIN_DEFAULTS}
+    if run['freeze_d'] < 0:
+        raise ConfigError('--freeze_d must be 0 or a number of critic blocks, got {}'.format(
+            run['freeze_d']))
+    if run['freeze_d'] and len(req.model.phases(model_values(req))) > 1:
+        raise ConfigError('--freeze_d: {} grows its critic phase by phase, so its first blocks '
+                          'are new ones, not the loaded ones'.format(req.model.name))
+    if run['freeze_d'] and not run['finetune_from']:
+        raise ConfigError('--freeze_d {} keeps critic blocks as --finetune_from loads them; '
+                          'pass --finetune_from CKPT'.format(run['freeze_d']))
     derived = classes_from_data(req, source.n_classes, source.path, saved)
+    if req.values.get('diffaug') and 'diffaug_fill' not in req.explicit:
+        derived['diffaug_fill'] = data.background(source)
     if 'data_format' not in req.explicit:
         derived['data_format'] = device.data_format(dev)
     cfg = model_values(req, **derived)

@@ -119,7 +119,7 @@ def phase_graph(job, phase, start):
             gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
                 distributed.average_gradients(opt, cluster), job.dev,
                 run['mixed_precision'] == 'true', cluster.parallel), phase=phase,
-                step_by_step=not run['fused_step'])
+                step_by_step=not run['fused_step'], frozen_blocks=run['freeze_d'])
         signature = model.signature(cfg)
         grid = generators.sample_op(gan, signature, run['seed'])
         score = generators.sample_op(gan, signature)

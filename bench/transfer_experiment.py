@@ -42,7 +42,9 @@ SOURCE, TARGET = '0,1,2,3,4', '5,6,7,8,9'
 UNCONDITIONAL = ['--CONDITIONAL', 'false', '--ACGAN', 'false']
 FREEZE = ['--freeze_d', '2']  # the critic's two downsampling blocks, nearest the pixels
 DIFFAUG = ['--diffaug', 'color,translation,cutout']  # the paper's policy for few images
-Arm = collections.namedtuple('Arm', ['label', 'finetune', 'flags'])
+ADAPTIVE = DIFFAUG + ['--ada_target', '0.3']
+Arm = collections.namedtuple('Arm', ['label', 'finetune', 'flags', 'holdout'])
+Arm.__new__.__defaults__ = (0.,)  # the share of a run's images it holds out
 ARMS = collections.OrderedDict([
     ('scratch', Arm('scratch', False, [])),
     ('finetune', Arm('fine-tune', True, [])),
@@ -50,6 +52,8 @@ ARMS = collections.OrderedDict([
     ('diffaug_scratch', Arm('scratch + DiffAugment', False, DIFFAUG)),
     ('diffaug', Arm('fine-tune + DiffAugment', True, DIFFAUG)),
     ('freezed_diffaug', Arm('fine-tune + FreezeD + DiffAugment', True, FREEZE + DIFFAUG)),
+    ('freezed_ada', Arm('fine-tune + FreezeD + adaptive DiffAugment', True, FREEZE + ADAPTIVE,
+                        .1)),
 ])
 BASELINE = 'finetune'
 FULL = dict(source_iters=2000, target_iters=1500, eval_every=250, n_eval=2000, sizes=(500, 100),
@@ -80,12 +84,12 @@ def train(out, name, iters, every, flags):
     return run_dir, (time.time() - started) / 60.
 
 
-def training_images(size, seed):
-    """The digits 5-9 a run with ``--max_images size --seed seed`` trains on, as it selects
-    them (zoo/data.py), uint8 [N, 32, 32, 3]."""
+def training_images(size, seed, holdout=0):
+    """The digits 5-9 a run with ``--max_images size --seed seed --holdout holdout`` trains
+    on, as it selects them (zoo/data.py), uint8 [N, 32, 32, 3]."""
     values = dict(dataset='mnist_builtin', data_path='', split='train', classes=TARGET,
-                  max_images=size, seed=seed)
-    source = data.load(values, 32, 3, distributed.SINGLE)
+                  max_images=size, holdout=holdout, seed=seed)
+    source = data.load(values, 32, 3, distributed.SINGLE)[0]
     return source.read(np.arange(len(source)))[0]
 
 
@@ -182,12 +186,14 @@ def one_run(out, setting, name, seed, source_ckpt, score, progress):
     arm_name, size = name.rsplit('_', 1)
     arm = ARMS[arm_name]
     flags = setting['width'] + ['--seed', str(seed), '--classes', TARGET, '--max_images', size]
-    flags += arm.flags + (['--finetune_from', source_ckpt] if arm.finetune else [])
+    holdout = int(arm.holdout * int(size))
+    flags += arm.flags + (['--finetune_from', source_ckpt] if arm.finetune else []) + (
+        ['--holdout', str(holdout)] if holdout else [])
     timing = os.path.join(out, name + '.minutes.json')
     minutes = files.read_json(timing)['minutes'] if os.path.exists(timing) else 0.
     run_dir, spent = train(out, name, setting['target_iters'], setting['eval_every'], flags)
     files.write_json(timing, {'minutes': minutes + spent})
-    train_reference = score.reference(training_images(int(size), seed))
+    train_reference = score.reference(training_images(int(size), seed, holdout))
     points = []
     for step in eval_steps(setting):
         prefix = os.path.join(run_dir, 'checkpoints', 'model.ckpt-{}'.format(step))

@@ -121,6 +121,16 @@ def select(source, classes=(), limit=0, seed=0):
     return Subset(source, indices, label_map, n_classes)
 
 
+def split(source, n, seed=0):
+    """(the rest, ``n`` held-out images) of ``source``: a random split fixed by ``seed``."""
+    if not 0 <= n < len(source):
+        raise DataError('{}: cannot hold {} of its {} images out'.format(source.path, n,
+                                                                       len(source)))
+    held = np.zeros(len(source), bool)
+    held[np.random.RandomState(seed).choice(len(source), n, replace=False)] = True
+    return Subset(source, np.flatnonzero(~held)), Subset(source, np.flatnonzero(held))
+
+
 def fit(image, size, channels):
     """A PIL image centre-cropped to a square, resized to ``size`` and converted to
     ``channels`` (1 or 3) as uint8 [size, size, channels]."""
@@ -207,19 +217,29 @@ class StepInputs(object):
         return iterator.get_next()
 
 
-def step_inputs(source, batch_size, seed=0, start=0, first=0, dequantize=False, rank=0):
+def step_inputs(source, batch_size, seed=0, start=0, first=0, dequantize=False, rank=0,
+                held_out=None):
     """A ``StepInputs`` pipeline: the element tensors (one IteratorGetNext) of the training pipeline
     for a ``tflib.steps.StepSpec``, from generator step ``start`` of a phase that began at
     ``first``: real batches continue the phase's stream (seeded by ``seed`` and ``first``) where
     step ``start`` finds it, and the draws are those of ``tflib.steps.element_rng`` (seed, rank,
     step, block), so a resumed run reads what an uninterrupted one would. Images are float32 in
     [-1, 1]; with ``dequantize``, uniform noise of one grey level is added, as gan_cifar_resnet.py
-    does (images then lie in [-1, 1)). Everything is made on the host by numpy."""
+    does (images then lie in [-1, 1)). A spec's held-out images are drawn (with replacement)
+    from the Source ``held_out`` and made alike. Everything is made on the host by numpy."""
     stream = BatchStream(source, batch_size, seed, first)
     image_shape = (batch_size,) + source.read(np.arange(1))[0].shape[1:]
 
     def dataset(spec):
         fused = spec.fused_critic_steps
+        if spec.holdout and held_out is None:
+            raise ValueError('the steps take held-out images and none were given')
+
+        def to_float(images, rng):
+            images = images.astype(np.float32)
+            if dequantize:
+                return (images + rng.random(images.shape, dtype=np.float32)) / 128. - 1.
+            return images / 127.5 - 1.
 
         def generate():
             index = steps.critic_batches(spec, first, start)
@@ -227,13 +247,13 @@ def step_inputs(source, batch_size, seed=0, start=0, first=0, dequantize=False, 
                 rng = steps.element_rng(seed, rank, step, block)
                 reads = [stream.take(index + k) for k in range(fused)]
                 index += fused
-                images = np.stack([r[0] for r in reads]).astype(np.float32)
-                if dequantize:
-                    images = (images + rng.random(images.shape, dtype=np.float32)) / 128. - 1.
-                else:
-                    images = images / 127.5 - 1.
-                element = {'images': images, 'labels': np.stack([r[1] for r in reads])}
+                element = {'images': to_float(np.stack([r[0] for r in reads]), rng),
+                           'labels': np.stack([r[1] for r in reads])}
                 element.update(steps.draw_element(spec, rng))
+                if spec.holdout:
+                    picks = rng.integers(0, len(held_out), (fused, spec.holdout))
+                    element['holdout'] = to_float(held_out.read(picks.ravel())[0].reshape(
+                        picks.shape + image_shape[1:]), rng)
                 yield element
 
         return element_dataset(generate, spec, image_shape).prefetch(2)

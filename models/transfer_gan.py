@@ -50,6 +50,9 @@ DEFAULTS = {
     'diffaug': '',        # DiffAugment's policies for the critic's inputs: color,translation,cutout
     'diffaug_fill': 0.,   # what pixels shifted in and cut out become (by default the data's
                           # background: zoo/data.py)
+    'ada_target': 0.,     # > 0: each transform applies with a probability p steered to keep the
+                          # critic's overfitting ratio on --holdout images here (0: always)
+    'ada_kimg': 100.,     # thousands of real images over which p can go from 0 to 1
 }
 
 # Settings that shape the variables or the networks' function: a run resumes only with these.
@@ -82,6 +85,12 @@ def config(**overrides):
                          'scored on')
     layout.check(cfg['data_format'])
     augment.parse(cfg['diffaug'])
+    if cfg['ada_target'] and not cfg['diffaug']:
+        raise ConfigError('ada_target steers the strength of diffaug: name its policies too '
+                          '(e.g. --diffaug color,translation,cutout)')
+    if not 0. <= cfg['ada_target'] < 1. or cfg['ada_kimg'] <= 0.:
+        raise ConfigError('ada_target must be in [0, 1) and ada_kimg above 0, got {} and {}'
+                          .format(cfg['ada_target'], cfg['ada_kimg']))
     return cfg
 
 
@@ -213,29 +222,41 @@ def recipe(cfg, phase):
     disc = functools.partial(discriminator, cfg)
     batch = phase.batch_size
     n_gen = batch * cfg['GEN_BS_MULTIPLE']
+    adaptive = bool(cfg['ada_target'])
+    held = batch if adaptive else 0  # held-out reals per critic step
+    strength = augment.strength() if adaptive else None
 
     def augmented(images, inputs):
         if not cfg['diffaug']:
             return images
-        return augment.apply(images, cfg['diffaug'], inputs, 'aug_', cfg['diffaug_fill'])
+        return augment.apply(images, cfg['diffaug'], inputs, 'aug_', cfg['diffaug_fill'],
+                             strength)
 
     def critic_cost(inputs):
         real = inputs['images']
         labels = inputs['labels'] if cfg['CONDITIONAL'] else None
         fake = gen(batch, labels=labels, noise=inputs['noise'])
-        images = tf.concat([real, fake], axis=0)
+        images = tf.concat([real, fake] + ([inputs['holdout']] if adaptive else []), axis=0)
         if cfg['diffaug']:  # each image its own draw; the penalty between what the critic saw
             images = augmented(images, inputs)
-            real, fake = images[:batch], images[batch:]
+            real, fake = images[:batch], images[batch:2 * batch]
         scores, logits = disc(images)
-        disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:])
+        disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:2 * batch])
         penalty = losses.gradient_penalty(lambda x: disc(x)[0], real, fake,
                                           inputs['mix'])
         cost = disc_wgan + cfg['LAMBDA'] * penalty
         metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
+        if adaptive:  # the held-out reals are scored, not trained on
+            parts = scores[:batch], scores[2 * batch:], scores[batch:2 * batch]
+            steered = augment.steer(strength, *parts, target=cfg['ada_target'],
+                                    step=batch / (1000. * cfg['ada_kimg']))
+            tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, steered)
+            metrics['augment_p'] = tf.identity(steered)  # after this step
+            metrics['overfit_ratio'] = augment.overfitting_ratio(*parts)
         if cfg['ACGAN']:
             acgan, metrics['acgan_acc_real'] = losses.classification(logits[:batch], labels)
-            _, metrics['acgan_acc_fake'] = losses.classification(logits[batch:], labels)
+            _, metrics['acgan_acc_fake'] = losses.classification(logits[batch:2 * batch],
+                                                                labels)
             cost += cfg['ACGAN_SCALE'] * acgan
             metrics['acgan_d'] = acgan
         metrics['loss_d'] = cost
@@ -259,11 +280,12 @@ def recipe(cfg, phase):
     spec = steps.StepSpec(
         critic=dict({'noise': steps.normal(batch, cfg['Z_DIM']),
                      'mix': steps.uniform(batch, 1, 1, 1)},
-                    **augment.draws(cfg['diffaug'], 2 * batch, size, 'aug_')),
+                    **augment.draws(cfg['diffaug'], 2 * batch + held, size, 'aug_', adaptive)),
         generator=dict({'noise': steps.normal(n_gen, cfg['Z_DIM'])}, **dict(
             {'labels': steps.integers(cfg['N_CLASSES'], n_gen)} if cfg['CONDITIONAL'] else {},
-            **augment.draws(cfg['diffaug'], n_gen, size, 'aug_'))),
-        fused_critic_steps=cfg['N_CRITIC'], critic_steps=functools.partial(critic_steps, cfg))
+            **augment.draws(cfg['diffaug'], n_gen, size, 'aug_', adaptive))),
+        fused_critic_steps=cfg['N_CRITIC'], critic_steps=functools.partial(critic_steps, cfg),
+        holdout=held)
     return Recipe(generator=gen, discriminator=disc, spec=spec, learning_rates=learning_rates,
                   optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'],
                                                                 cfg['BETA2']),

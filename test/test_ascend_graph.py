@@ -20,6 +20,7 @@ import pytest
 
 import ascend_dtypes
 import configs
+import datasets.base
 from conftest import TINY_FLAGS, random_source
 from tflib import device, distributed, flops, layout
 from tflib.ops import resample
@@ -109,9 +110,11 @@ def preset_job(preset, *flags):
     """A one-rank NPU job of ``preset`` at a tiny width in NCHW, on random images."""
     req = settings.request(['--preset', preset, '--data_format', 'NCHW'] +
                            TINY_FLAGS[configs.load(preset)[0]] + list(flags))
-    source = random_source(req.values['IMAGE_SIZE'], req.values['CHANNELS'])
+    source, held_out = random_source(req.values['IMAGE_SIZE'], req.values['CHANNELS']), None
+    if req.values['holdout']:
+        source, held_out = datasets.base.split(source, req.values['holdout'])
     resolved = settings.resolve(req, 'npu', source, distributed.SINGLE)
-    return training.Job(resolved, source, 'npu', distributed.SINGLE, None, None)
+    return training.Job(resolved, source, held_out, 'npu', distributed.SINGLE, None, None)
 
 
 def phase_kinds(schedule):
@@ -155,12 +158,16 @@ def test_every_training_step_is_one_device_graph_of_kernels(preset, npu_emulator
     assert not problems, '\n'.join(sorted(set(problems)))
 
 
-@pytest.mark.parametrize('preset', ['quickstart', 'transfer_gan_lsun64'])
-def test_diffaug_and_freeze_d_steps_are_one_device_graph_of_kernels(preset, npu_emulator):
-    """DiffAugment's transforms (arithmetic and batched products on host draws) and a critic
-    update over fewer variables keep the step one device graph with AI Core kernels."""
+@pytest.mark.parametrize('preset,adaptive', [('quickstart', []), ('transfer_gan_lsun64', []),
+                                             ('quickstart', ['--ada_target', '.3',
+                                                             '--holdout', '8'])])
+def test_diffaug_and_freeze_d_steps_are_one_device_graph_of_kernels(preset, adaptive,
+                                                                    npu_emulator):
+    """DiffAugment's transforms (arithmetic and batched products on host draws), its adaptive
+    strength's gates and update, and a critic update over fewer variables keep the step one
+    device graph with AI Core kernels."""
     problems = training_problems(preset, '--diffaug', 'color,translation,cutout', '--freeze_d',
-                                 '2', '--finetune_from', 'source.ckpt')
+                                 '2', '--finetune_from', 'source.ckpt', *adaptive)
     assert not problems, '\n'.join(sorted(set(problems)))
 
 

@@ -70,6 +70,59 @@ def test_a_shifted_in_pixel_is_the_fill_and_gradients_pass():
     assert gradient[1].sum() == 7 * 7 and (gradient[0] == 1).all()
 
 
+def gated(policy, images, strength, seed=0):
+    """The graph's ``images`` through ``policy`` at ``strength``, and the draws it took."""
+    n, size = images.shape[0], images.shape[1]
+    values = steps.draw(augment.draws(policy, n, size, 'aug_', gated=True),
+                        np.random.default_rng(seed))
+    with tf.Graph().as_default(), tf.Session() as session:
+        out = session.run(augment.apply(tf.constant(images), policy,
+                                        {k: tf.constant(v) for k, v in values.items()},
+                                        'aug_', -1., tf.constant(strength)))
+    return out, values
+
+
+@pytest.mark.parametrize('policy', ['color', 'translation', 'cutout', 'cutout,color'])
+def test_each_transform_applies_where_its_gate_is_below_the_strength(policy):
+    """Per image and transform: the paper's transform where gate < p, else none; p = 1 is the
+    ungated DiffAugment and p = 0 leaves every image as it is."""
+    images = np.random.RandomState(3).uniform(-1, 1, (64, 16, 16, 3)).astype(np.float32)
+    out, values = gated(policy, images, .5)
+    on = values['aug_gate'] < .5
+    assert on.any() and (~on).any()
+    expected = images.astype(np.float64)
+    for i, name in enumerate(augment.parse(policy)):
+        full = reference(name, expected, values, -1.)
+        expected = np.where(on[:, i, None, None, None], full, expected)
+    np.testing.assert_allclose(out, expected, atol=2e-6)
+    np.testing.assert_allclose(gated(policy, images, 1.)[0],
+                               reference(policy, images, values, -1.), atol=2e-6)
+    np.testing.assert_allclose(gated(policy, images, 0.)[0], images, atol=1e-6)
+
+
+def test_the_strength_steers_towards_the_target_ratio():
+    """The ratio (train - held-out) / (train - generated) of mean critic scores; p moves by
+    one step up while it is above the target, down while below, within [0, 1], and up when
+    the critic ranks training over held-out reals with no margin over generated ones."""
+    def steered(p, train, held, generated, target=.3, step=.1):
+        with tf.Graph().as_default(), tf.Session() as session:
+            var = tf.Variable(p)
+            session.run(var.initializer)
+            op = augment.steer(var, *[tf.constant(v, tf.float32) for v in (train, held,
+                                                                            generated)],
+                               target=target, step=step)
+            ratio = augment.overfitting_ratio(*[tf.constant(v, tf.float32)
+                                                for v in (train, held, generated)])
+            return session.run(op), session.run(ratio)
+
+    p, ratio = steered(.5, [3., 5.], [2., 2.], [0., 0.])  # (4 - 2) / (4 - 0)
+    assert ratio == .5 and p == pytest.approx(.6)
+    p, ratio = steered(.5, [4.], [3.6], [0.])
+    assert ratio == pytest.approx(.1) and p == pytest.approx(.4)
+    assert steered(.95, [4.], [0.], [0.])[0] == 1. and steered(.05, [4.], [4.], [0.])[0] == 0.
+    assert steered(.5, [1.], [0.], [2.])[0] == pytest.approx(.6)
+
+
 @pytest.mark.parametrize('policy', ['colour', 'color,color', 'color;cutout'])
 def test_unknown_policies_are_refused(policy):
     with pytest.raises(ConfigError, match='--diffaug'):

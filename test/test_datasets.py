@@ -106,6 +106,40 @@ def test_step_inputs_deliver_an_iteration_per_element(tmp_path):
     np.testing.assert_array_equal(other['images'], first[0]['images'])
 
 
+def test_held_out_images_are_split_off_and_delivered_apart():
+    """``split`` holds a seeded share out; a spec with ``holdout`` gets that many of those per
+    critic step (with replacement), the real batches none of them, a resume the same ones."""
+    images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1) * 6
+    source = datasets.base.ArraySource('grey', images, np.arange(40) % 4, 4)
+    train, held = datasets.base.split(source, 10, seed=3)
+    assert (len(train), len(held)) == (30, 10) and held.n_classes == 4
+    held_values = set(held.read(np.arange(10))[0].ravel())
+    assert held_values.isdisjoint(train.read(np.arange(30))[0].ravel())
+    assert list(datasets.base.split(source, 10, seed=3)[1].indices) == list(held.indices)
+    spec = SPEC._replace(holdout=5)
+
+    def run(start, n, dequantize=False):
+        with new_session() as session:
+            pipeline = datasets.base.step_inputs(train, 8, seed=1, start=start, held_out=held,
+                                                 dequantize=dequantize)
+            element = pipeline(spec)
+            session.run(pipeline.initializer)
+            return [session.run(element) for _ in range(n)]
+
+    first = run(0, 3)
+    for element in first:
+        assert element['holdout'].shape == (2, 5, 1, 1, 1)
+        assert set(np.rint((element['holdout'].ravel() + 1.) * 127.5)) <= held_values
+        assert held_values.isdisjoint(np.rint((element['images'].ravel() + 1.) * 127.5))
+    np.testing.assert_array_equal(run(1, 1)[0]['holdout'], first[2]['holdout'])
+    noisy = (run(0, 1, dequantize=True)[0]['holdout'] + 1.) * 128.  # like the real batches
+    centres = np.array(sorted(held_values)) + .5
+    assert np.abs(noisy.reshape(-1, 1) - centres).min(axis=1).max() <= .5 + 1e-4
+    assert (noisy % 1).max() > .1
+    with pytest.raises(DataError, match='grey: cannot hold 40 of its 40 images out'):
+        datasets.base.split(source, 40)
+
+
 def test_step_inputs_dequantize_adds_less_than_one_grey_level(tmp_path):
     write_cifar(tmp_path)
     source = datasets.get('cifar10')(str(tmp_path), 32, 3)

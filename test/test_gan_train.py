@@ -171,6 +171,33 @@ def test_freeze_d_and_diffaug_fine_tune_into_checkpoints_of_the_same_keys(tmp_pa
             'Discriminator.ACGANOutput); freeze at most 5') in capsys.readouterr().err
 
 
+ADAPTIVE = ['--max_images', '40', '--holdout', '8', '--diffaug', 'color,translation,cutout',
+            '--ada_target', '0.05', '--ada_kimg', '0.04']  # p moves 0.1 a critic step
+
+
+@pytest.mark.slow
+def test_adaptive_augmentation_steers_a_checkpointed_strength(tmp_path, capsys):
+    """--holdout keeps images out of training; --ada_target moves p by a step per critic
+    step, logs it and the ratio, keeps it in the checkpoint, and a resumed run steers as an
+    uninterrupted one does."""
+    code, out, err = train(tmp_path, '--ITERS', '4', *ADAPTIVE, capsys=capsys)
+    assert code == 0, err
+    assert '8 of them held out, 32 left to train on' in out
+    history = rows(tmp_path / 'run')
+    p = [float(r['augment_p']) for r in history]
+    assert all('overfit_ratio' in r for r in history)
+    assert all(0. <= v <= 1. for v in p)
+    np.testing.assert_allclose(np.diff([0.] + p) * 10, np.rint(np.diff([0.] + p) * 10),
+                               atol=1e-4)  # whole steps of 0.1
+    assert max(abs(d) for d in np.diff([0.] + p)) <= .2 + 1e-6  # two critic steps a step
+    saved = tf.train.load_checkpoint(str(tmp_path / 'run' / 'checkpoints' / 'model.ckpt-4'))
+    assert saved.get_tensor('Augment.p') == pytest.approx(p[-1], abs=1e-6)
+    resumed = ['--output_path', str(tmp_path / 'resumed')]
+    assert train(tmp_path, '--ITERS', '2', *ADAPTIVE, capsys=capsys, extra=resumed)[0] == 0
+    assert train(tmp_path, '--ITERS', '4', *ADAPTIVE, capsys=capsys, extra=resumed)[0] == 0
+    assert [float(r['augment_p']) for r in rows(tmp_path / 'resumed')] == p
+
+
 @pytest.mark.slow
 def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '1', '--CONDITIONAL', 'false', '--ACGAN', 'false',
@@ -206,6 +233,14 @@ def test_finetune_unconditional_to_conditional(tmp_path, capsys):
     (['--freeze_d', '-1'], '--freeze_d must be 0 or a number of critic blocks, got -1'),
     (['--diffaug', 'color,zoom'], '--diffaug takes distinct policies among color, translation, '
                                   "cutout, got 'color,zoom'"),
+    (['--holdout', '4'], '--holdout 4: held-out images only serve --ada_target'),
+    (['--diffaug', 'color', '--ada_target', '0.3'],
+     '--ada_target 0.3 measures the critic on held-out images: pass --holdout N'),
+    (['--ada_target', '0.3', '--holdout', '4'], 'ada_target steers the strength of diffaug'),
+    (['--diffaug', 'color', '--ada_target', '1.5', '--holdout', '4'],
+     'ada_target must be in [0, 1)'),
+    (['--max_images', '10', '--holdout', '10', '--diffaug', 'color', '--ada_target', '.3'],
+     '--holdout 10: the data has 10 images; hold fewer out'),
 ])
 def test_bad_flags_give_one_line_errors(tmp_path, capsys, flags, message):
     code, out, err = train(tmp_path, '--ITERS', '1', capsys=capsys, extra=flags)

@@ -37,8 +37,8 @@ QUICK = ['--preset', 'quickstart'] + TINY_FLAGS['transfer_gan']
 def emulated(npu_emulator, monkeypatch):
     """Random images of each preset's size (no dataset files needed), and the NPU's mean pool
     on every device."""
-    monkeypatch.setattr(data, 'load', lambda values, size, channels, cluster: random_source(
-        size, channels))
+    monkeypatch.setattr(data, 'load', lambda values, size, channels, cluster: (random_source(
+        size, channels), None))
     monkeypatch.setattr(device, 'mean_pool', lambda dev: 'slices')
     monkeypatch.setattr(device, 'session_config', unoptimized(device.session_config))
     return npu_emulator

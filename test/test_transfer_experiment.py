@@ -15,7 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import transfer_experiment  # noqa: E402
 
-ARMS = ['scratch', 'finetune', 'freezed', 'diffaug_scratch', 'diffaug', 'freezed_diffaug']
+ARMS = ['scratch', 'finetune', 'freezed', 'diffaug_scratch', 'diffaug', 'freezed_diffaug',
+        'freezed_ada']
 
 
 def bench(out, *flags):
@@ -51,6 +52,9 @@ def test_every_arm_is_scored_and_a_rerun_keeps_finished_runs(tmp_path):
     assert 'fine-tuning from' in (seed0 / 'freezed_diffaug_100.log').read_text()
     assert json.loads((seed0 / 'diffaug_scratch_100' / 'config.json').read_text())[
         'finetune_from'] == ''
+    adaptive = json.loads((seed0 / 'freezed_ada_100' / 'config.json').read_text())
+    assert adaptive['ada_target'] == .3 and adaptive['holdout'] == 10
+    assert '10 of them held out, 90 left to train on' in (seed0 / 'freezed_ada_100.log').read_text()
 
     text = bench(out, '--seeds', '2', '--runs', 'finetune_100,diffaug_100')
     assert 'finetune_100 seed 0: kept from' in text and 'diffaug_100 seed 1: held-out FID' in text

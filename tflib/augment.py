@@ -12,8 +12,12 @@ transforms are arithmetic and batched matrix products on them: no gather, scatte
 op, which Ascend runs on its AI CPU or not at all. Where the paper leaves zeros (pixels shifted
 in, the cutout), this module puts ``fill``: the data's background (the paper's 0 is mid-grey in
 [-1, 1], which on dark digits is a visible frame).
+
+Adaptive strength (ADA's idea, Karras et al. 2020, for a WGAN critic): with a probability
+``p`` each transform is applied to an image (else it leaves it as it is), and ``steer`` moves p
+after every critic step towards a target overfitting ratio measured on held-out real images.
 """
-from tflib import steps
+from tflib import params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError
 
@@ -39,11 +43,12 @@ def cutout_size(size):
     return size // 2
 
 
-def draws(policy, n, size, prefix):
+def draws(policy, n, size, prefix, gated=False):
     """{prefix + name: Draw} of the random numbers ``apply`` takes for ``n`` images of side
     ``size``: factors in [0, 1) [n, 1, 1, 1] (color), shifts + shift_range [n, 2] (translation),
-    cutout centres [n, 2] (cutout); each pair is (rows, columns)."""
-    spec = {}
+    cutout centres [n, 2] (cutout); each pair is (rows, columns). ``gated``: also a uniform
+    [n, policies] per image and transform, which applies it where below the strength p."""
+    spec = {prefix + 'gate': steps.uniform(n, len(parse(policy)))} if gated else {}
     for name in parse(policy):
         if name == 'color':
             spec.update((prefix + k, steps.uniform(n, 1, 1, 1))
@@ -84,9 +89,9 @@ def translate(images, shift, fill):
     return x + fill * (1. - inside)
 
 
-def cutout(images, centre, fill):
+def cutout(images, centre, fill, on=1.):
     """NHWC ``images`` with the square of side cutout_size centred at ``centre`` (float
-    [n, 2], rows and columns, as the paper offsets it) set to ``fill``."""
+    [n, 2], rows and columns, as the paper offsets it) set to ``fill`` (where ``on``, [n, 1])."""
     height, width = int(images.shape[1]), int(images.shape[2])
     side = cutout_size(height)
     lower = centre - float(side // 2)
@@ -94,7 +99,7 @@ def cutout(images, centre, fill):
                       lower[:, :1] + side)
     columns = _indicator(tf.range(width, dtype=tf.float32)[None, :], lower[:, 1:],
                          lower[:, 1:] + side)
-    hole = rows[:, :, None, None] * columns[:, None, :, None]
+    hole = rows[:, :, None, None] * (columns * on)[:, None, :, None]
     return images * (1. - hole) + fill * hole
 
 
@@ -106,17 +111,50 @@ def color(images, brightness, saturation, contrast):
     return (x - mean) * (contrast + 0.5) + mean
 
 
-def apply(images, policy, values, prefix, fill):
+def apply(images, policy, values, prefix, fill, strength=None):
     """NHWC float ``images`` through ``policy``'s transforms in its order, with the random
-    numbers ``values`` ({prefix + name: tensor} as ``draws`` declares them)."""
+    numbers ``values`` ({prefix + name: tensor} as ``draws`` declares them); with a scalar
+    ``strength`` p (and gated draws), each transform only where its gate draw is below p.
+
+    A gated-off transform gets its identity's parameters (factors 1/2, no shift, no hole), so
+    the graph is the same whatever p is."""
     size = int(images.shape[1])
-    for name in parse(policy):
+    for i, name in enumerate(parse(policy)):
+        on = 1.
+        if strength is not None:  # [n, 1]: 1 where the transform applies
+            on = tf.cast(values[prefix + 'gate'][:, i:i + 1] < strength, tf.float32)
         if name == 'color':
-            images = color(images, *[values[prefix + k] for k in
-                                     ('brightness', 'saturation', 'contrast')])
+            factors = [values[prefix + k] for k in ('brightness', 'saturation', 'contrast')]
+            if strength is not None:
+                factors = [.5 + (f - .5) * on[:, :, None, None] for f in factors]
+            images = color(images, *factors)
         elif name == 'translation':
             shift = tf.cast(values[prefix + 'shift'], tf.float32) - float(shift_range(size))
-            images = translate(images, shift, fill)
+            images = translate(images, shift * on, fill)
         else:
-            images = cutout(images, tf.cast(values[prefix + 'cutout'], tf.float32), fill)
+            images = cutout(images, tf.cast(values[prefix + 'cutout'], tf.float32), fill,
+                            on)
     return images
+
+
+def strength():
+    """The adaptive strength p, a variable of the checkpoint (``Augment.p``) starting at 0."""
+    return params.param('Augment.p', [], lambda shape, seed: tf.zeros(shape), trainable=False)
+
+
+def overfitting_ratio(train, held_out, generated):
+    """(E D(train) - E D(held-out)) / (E D(train) - E D(generated)) of critic scores: how much
+    of the critic's margin over generated images it also keeps over unseen real ones (0 when
+    it generalises, 1 when held-out reals look as fake to it as generated ones)."""
+    train = tf.reduce_mean(train)
+    return (train - tf.reduce_mean(held_out)) / (train - tf.reduce_mean(generated))
+
+
+def steer(p, train, held_out, generated, target, step):
+    """The op moving ``p`` by ``step`` (within [0, 1]) towards where the critic scores
+    ``train``, ``held_out`` and ``generated`` images at ``target`` overfitting ratio: up
+    while the ratio is above it. Compared without the division, so a batch whose critic
+    margin is nil or negative still steers (up if it ranks training over held-out images)."""
+    train = tf.reduce_mean(train)
+    excess = (train - tf.reduce_mean(held_out)) - target * (train - tf.reduce_mean(generated))
+    return tf.assign(p, tf.clip_by_value(p + step * tf.sign(excess), 0., 1.))

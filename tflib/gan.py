@@ -18,7 +18,8 @@ Recipe = collections.namedtuple('Recipe', [
     'learning_rates',   # learning_rates(step) -> (the critic's, the generator's) scalar tensors
     'optimizer',        # optimizer(learning_rate) -> a tf.train.Optimizer, one per network
     'critic_cost',      # critic_cost(inputs) -> (cost, metrics) of one critic step on `inputs`
-                        # (images, labels and the critic draws of `spec`)
+                        # (images, labels, the critic draws of `spec` and its held-out images);
+                        # ops it adds to UPDATE_OPS run with the step (adaptive augmentation)
     'generator_cost',   # generator_cost(inputs) -> (cost, metrics) of the generator step (its
                         # draws); its generator updates BatchNorm's moving statistics
     'after_critic',     # None, or after_critic() -> an op after each critic update (clipping)
@@ -114,8 +115,10 @@ def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False, frozen_b
     generator_optimizer = wrap_optimizer(recipe.optimizer(generator_rate))
 
     def critic_step(inputs):
+        n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
         cost, metrics = recipe.critic_cost(inputs)
-        op = _critic_update(critic_optimizer, cost, frozen_blocks)
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]):
+            op = _critic_update(critic_optimizer, cost, frozen_blocks)
         if recipe.after_critic:
             with tf.control_dependencies([op]):
                 op = recipe.after_critic()
@@ -134,7 +137,8 @@ def assemble(recipe, pipeline, wrap_optimizer=None, step_by_step=False, frozen_b
     fused = spec.fused_critic_steps
 
     def critic_inputs(index):
-        names = ['images', 'labels'] + ['critic/' + name for name in spec.critic]
+        names = ['images', 'labels'] + ['critic/' + name for name in spec.critic] + (
+            ['holdout'] if spec.holdout else [])
         return {name.split('/')[-1]: inputs[name][index] for name in names}
 
     generator_inputs = {name: inputs['generator/' + name] for name in spec.generator}

@@ -23,7 +23,9 @@ StepSpec = collections.namedtuple('StepSpec', [
     'generator',           # {name: Draw}: the generator step's draws
     'fused_critic_steps',  # critic steps per element: every critic_steps(step) is a multiple
     'critic_steps',        # critic_steps(step) -> critic steps before generator step `step`
+    'holdout',             # held-out real images each critic step takes besides its batch
 ])
+StepSpec.__new__.__defaults__ = (0,)  # most models take none
 
 
 def normal(*shape):
@@ -92,10 +94,13 @@ def draw_element(spec, rng):
 
 def element_signature(spec, image_shape):
     """({name: numpy dtype}, {name: shape}) of an element, real batches of ``image_shape``
-    ([batch, H, W, C]) included."""
+    ([batch, H, W, C]) and the spec's held-out images included."""
     fused = spec.fused_critic_steps
     dtypes = {'images': np.float32, 'labels': np.int32}
     shapes = {'images': (fused,) + tuple(image_shape), 'labels': (fused, image_shape[0])}
+    if spec.holdout:
+        dtypes['holdout'] = np.float32
+        shapes['holdout'] = (fused, spec.holdout) + tuple(image_shape[1:])
     for prefix, draws, leading in (('critic/', spec.critic, (fused,)),
                                    ('generator/', spec.generator, ())):
         for name, d in draws.items():

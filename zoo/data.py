@@ -14,11 +14,14 @@ def parse_classes(text):
 
 
 def load(values, image_size, channels, cluster):
-    """This rank's Source of the run's data (``values``: the loop settings): --classes and
-    --max_images applied, then every cluster.size-th image from its rank on."""
-    if values['max_images'] < 0:
-        raise ConfigError('--max_images must be 0 (all) or a number of images, got {}'.format(
-            values['max_images']))
+    """(this rank's Source of the run's training images, the held-out Source or None), from
+    the data ``values`` (the loop settings) name: --classes and --max_images applied, --holdout
+    images kept out (every rank holds the same ones out), then every cluster.size-th image
+    from its rank on."""
+    for flag in ('max_images', 'holdout'):
+        if values[flag] < 0:
+            raise ConfigError('--{} must be 0 (none) or a number of images, got {}'.format(
+                flag, values[flag]))
     source = datasets.get(values['dataset'])(values['data_path'], image_size, channels,
                                              values['split'])
     if values['classes'] or values['max_images']:
@@ -26,9 +29,16 @@ def load(values, image_size, channels, cluster):
                                       values['max_images'], values['seed'])
         print('training on {} images{}'.format(len(source), ' of classes {}'.format(
             values['classes']) if values['classes'] else ''))
+    held_out = None
+    if values['holdout']:
+        if values['holdout'] >= len(source):
+            raise ConfigError('--holdout {}: the data has {} images; hold fewer out'.format(
+                values['holdout'], len(source)))
+        source, held_out = datasets.base.split(source, values['holdout'], values['seed'])
+        print('{} of them held out, {} left to train on'.format(len(held_out), len(source)))
     if cluster.parallel:
         source = datasets.base.shard(source, cluster.rank, cluster.size)
-    return source
+    return source, held_out
 
 
 def background(source, n=500):

@@ -25,6 +25,7 @@ TRAIN_DEFAULTS = {
     'split': 'train',
     'classes': '',                    # only these labels, renumbered 0..k-1 (e.g. 5,6,7,8,9)
     'max_images': 0,                  # > 0: a random subset (fixed by --seed) of this many
+    'holdout': 0,                     # of those, images kept out of training: --ada_target's
     'DEQUANTIZE': False,              # add U[0, 1) grey-level noise to reals (gan_cifar_resnet)
     'output_path': './output',
     'seed': 0,
@@ -206,6 +207,13 @@ def resolve(req, dev, source, cluster, saved=None):
     if run['freeze_d'] and not run['finetune_from']:
         raise ConfigError('--freeze_d {} keeps critic blocks as --finetune_from loads them; '
                           'pass --finetune_from CKPT'.format(run['freeze_d']))
+    if run['holdout'] and not req.values.get('ada_target'):
+        raise ConfigError('--holdout {}: held-out images only serve --ada_target (adaptive '
+                          'augmentation); pass it or drop --holdout'.format(run['holdout']))
+    if req.values.get('ada_target') and not run['holdout']:
+        raise ConfigError('--ada_target {} measures the critic on held-out images: pass '
+                          '--holdout N (say a tenth of the data)'.format(
+                              req.values['ada_target']))
     derived = classes_from_data(req, source.n_classes, source.path, saved)
     if req.values.get('diffaug') and 'diffaug_fill' not in req.explicit:
         derived['diffaug_fill'] = data.background(source)

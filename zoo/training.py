@@ -19,8 +19,8 @@ from zoo.loop import Loop, check_loops
 USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError, checkpoints.CheckpointError,
                classifier.ScorerError, export.ExportError, hooks.Diverged, OSError)
 
-Job = collections.namedtuple('Job', ['settings', 'source', 'dev', 'cluster', 'signals',
-                                     'deadline'])
+Job = collections.namedtuple('Job', ['settings', 'source', 'held_out', 'dev', 'cluster',
+                                     'signals', 'deadline'])
 
 
 def train(argv):
@@ -57,7 +57,8 @@ def train_ranks(req, requested, dev, cluster):
     mode = req.values['precision_mode']
     if dev == 'npu' and mode in device.PRECISION_LIMITS:
         print('warning: --precision_mode {} {}'.format(mode, device.PRECISION_LIMITS[mode]))
-    source = data.load(req.values, requested['IMAGE_SIZE'], requested['CHANNELS'], cluster)
+    source, held_out = data.load(req.values, requested['IMAGE_SIZE'], requested['CHANNELS'],
+                                 cluster)
     if cluster.parallel:
         print(reports.data_parallel(cluster, len(source), req.values['lr_scaling']))
     meta = checkpoints.read_meta(req.values['output_path'])  # every rank: where to start
@@ -83,7 +84,7 @@ def train_ranks(req, requested, dev, cluster):
     if not trained:
         print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
     with hooks.Signals() as signals:
-        job = Job(resolved, source, dev, cluster, signals, deadline)
+        job = Job(resolved, source, held_out, dev, cluster, signals, deadline)
         for number, phase in enumerate(schedule, 1):
             if step >= phase.end:
                 continue
@@ -114,7 +115,8 @@ def phase_graph(job, phase, start):
     with graph.as_default():
         tf.set_random_seed(run['seed'])
         pipeline = datasets.base.step_inputs(job.source, phase.batch_size, run['seed'], start,
-                                             phase.start, run['DEQUANTIZE'], cluster.rank)
+                                             phase.start, run['DEQUANTIZE'], cluster.rank,
+                                             job.held_out)
         with resample.pooling(device.mean_pool(job.dev)):
             gan = model.build(cfg, pipeline, lambda opt: device.wrap_optimizer(
                 distributed.average_gradients(opt, cluster), job.dev,

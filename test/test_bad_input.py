@@ -108,6 +108,8 @@ TRAIN_CASES = {
                               'missing.ckpt: no such checkpoint'),
     'negative image count': (lambda t: ['--max_images', '-5'],
                              '--max_images must be 0 (all) or a number of images, got -5'),
+    'negative held-out count': (lambda t: ['--holdout', '-2'],
+                                '--holdout must be 0 (none) or a number of images, got -2'),
     'corrupt meta.json': (lambda t: ['--output_path', write_bytes(
         t / 'broken' / 'meta.json', b'{"step": 3').rsplit('/', 1)[0]],
         'meta.json: not a readable meta.json'),

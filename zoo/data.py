@@ -18,10 +18,10 @@ def load(values, image_size, channels, cluster):
     the data ``values`` (the loop settings) name: --classes and --max_images applied, --holdout
     images kept out (every rank holds the same ones out), then every cluster.size-th image
     from its rank on."""
-    for flag in ('max_images', 'holdout'):
+    for flag, zero in (('max_images', 'all'), ('holdout', 'none')):
         if values[flag] < 0:
-            raise ConfigError('--{} must be 0 (none) or a number of images, got {}'.format(
-                flag, values[flag]))
+            raise ConfigError('--{} must be 0 ({}) or a number of images, got {}'.format(
+                flag, zero, values[flag]))
     source = datasets.get(values['dataset'])(values['data_path'], image_size, channels,
                                              values['split'])
     if values['classes'] or values['max_images']:

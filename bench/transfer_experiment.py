@@ -4,7 +4,9 @@ A source GAN learns digits 0-4; then digits 5-9 are learned from 500 and from 10
 training images by each arm, with the same iterations and seeds:
 scratch; fine-tuning from the source (Wang et al. 2018, the flagship's paper); fine-tuning with
 the critic's first blocks frozen (FreezeD, Mo et al. 2020); DiffAugment (Zhao et al. 2020) from
-scratch and with fine-tuning; and fine-tuning with both.
+scratch and with fine-tuning; fine-tuning with both; and fine-tuning with FreezeD and an
+adaptive DiffAugment strength (ADA's idea, Karras et al. 2020), which holds a tenth of the
+run's images out to steer by.
 
 Every snapshot is scored with the built-in digit classifier against the held-out digits 5-9
 (the test split: never an image a run trained on) by FID, KID and precision / recall / density /
@@ -19,7 +21,8 @@ the paired differences with a bootstrap 95% interval.
 
 A run's scores are kept in its folder (scores.json) and a rerun continues from what is there:
 finished runs are read, an interrupted one resumes from its checkpoint; so the table can be
-built over several sessions (3.5 to 4.5 minutes a run on 2 cores, scoring included). Writes
+built over several sessions (3.5 to 4.5 minutes a run on 2 cores, scoring included; about 6
+for the adaptive arm, whose critic also scores a held-out batch). Writes
 transfer.md (the table), transfer.png (held-out FID against iterations) and transfer.json.
 --quick (tiny networks, a few steps) checks the pipeline and shows nothing about the methods.
 """

@@ -226,19 +226,22 @@ def recipe(cfg, phase):
     held = batch if adaptive else 0  # held-out reals per critic step
     strength = augment.strength() if adaptive else None
 
-    def augmented(images, inputs):
+    def augmented(images, inputs, p=None):
         if not cfg['diffaug']:
             return images
-        return augment.apply(images, cfg['diffaug'], inputs, 'aug_', cfg['diffaug_fill'],
-                             strength)
+        return augment.apply(images, cfg['diffaug'], inputs, 'aug_', cfg['diffaug_fill'], p)
+
+    def read():  # p as this step finds it: the read is ordered after the last step's update
+        return strength.read_value() if adaptive else None
 
     def critic_cost(inputs):
         real = inputs['images']
         labels = inputs['labels'] if cfg['CONDITIONAL'] else None
         fake = gen(batch, labels=labels, noise=inputs['noise'])
         images = tf.concat([real, fake] + ([inputs['holdout']] if adaptive else []), axis=0)
+        p = read()
         if cfg['diffaug']:  # each image its own draw; the penalty between what the critic saw
-            images = augmented(images, inputs)
+            images = augmented(images, inputs, p)
             real, fake = images[:batch], images[batch:2 * batch]
         scores, logits = disc(images)
         disc_wgan = losses.wasserstein_critic(scores[:batch], scores[batch:2 * batch])
@@ -248,7 +251,7 @@ def recipe(cfg, phase):
         metrics = {'wasserstein': -disc_wgan, 'gradient_penalty': penalty}
         if adaptive:  # the held-out reals are scored, not trained on
             parts = scores[:batch], scores[2 * batch:], scores[batch:2 * batch]
-            steered = augment.steer(strength, *parts, target=cfg['ada_target'],
+            steered = augment.steer(strength, p, *parts, target=cfg['ada_target'],
                                     step=batch / (1000. * cfg['ada_kimg']))
             tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, steered)
             metrics['augment_p'] = tf.identity(steered)  # after this step
@@ -265,7 +268,7 @@ def recipe(cfg, phase):
     def generator_cost(inputs):
         labels = inputs.get('labels')
         scores, logits = disc(augmented(gen(n_gen, labels=labels, noise=inputs['noise'],
-                                            update_moving_stats=True), inputs))
+                                            update_moving_stats=True), inputs, read()))
         loss, metrics = losses.wasserstein_generator(scores), {}
         if cfg['ACGAN']:
             metrics['acgan_g'], _ = losses.classification(logits, labels)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numpy_ref
-from tflib import augment, steps
+from tflib import augment, gan, params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError
 
@@ -108,9 +108,9 @@ def test_the_strength_steers_towards_the_target_ratio():
         with tf.Graph().as_default(), tf.Session() as session:
             var = tf.Variable(p)
             session.run(var.initializer)
-            op = augment.steer(var, *[tf.constant(v, tf.float32) for v in (train, held,
-                                                                            generated)],
-                               target=target, step=step)
+            op = augment.steer(var, var.read_value(), *[
+                tf.constant(v, tf.float32) for v in (train, held, generated)], target=target,
+                step=step)
             ratio = augment.overfitting_ratio(*[tf.constant(v, tf.float32)
                                                 for v in (train, held, generated)])
             return session.run(op), session.run(ratio)
@@ -121,6 +121,37 @@ def test_the_strength_steers_towards_the_target_ratio():
     assert ratio == pytest.approx(.1) and p == pytest.approx(.4)
     assert steered(.95, [4.], [0.], [0.])[0] == 1. and steered(.05, [4.], [4.], [0.])[0] == 0.
     assert steered(.5, [1.], [0.], [2.])[0] == pytest.approx(.6)
+    assert steered(.5, [np.inf], [0.], [0.])[0] == .5  # an fp16 overflow: p stays
+    assert steered(.5, [np.nan], [0.], [0.])[0] == .5
+
+
+def test_each_fused_critic_step_reads_and_steers_p_in_turn():
+    """assemble runs what a critic cost adds to UPDATE_OPS with its step, and a fused element's
+    critic steps read p one after the other: 3 steps up move p by 3 steps in one call, the
+    last one reading 2."""
+    def recipe():
+        w = params.param('Discriminator.w', [], params.constant(1.))
+        g = params.param('Generator.w', [], params.constant(1.))
+        p = augment.strength()
+
+        def critic_cost(inputs):
+            value = p.read_value() * 1.  # a copy the update waits for (a read aliases p)
+            tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, augment.steer(  # ratio 1: up
+                p, value, tf.ones([2]), tf.zeros([2]), tf.zeros([2]), target=.3, step=.1))
+            return w * w, {'read': value}
+
+        return gan.Recipe(
+            generator=None, discriminator=None, spec=steps.StepSpec({}, {}, 3, lambda s: 3),
+            learning_rates=lambda step: (tf.constant(.1), tf.constant(.1)),
+            optimizer=tf.train.GradientDescentOptimizer, critic_cost=critic_cost,
+            generator_cost=lambda inputs: (g * g, {}), after_critic=None, after_generator=None)
+
+    with tf.Graph().as_default(), tf.Session() as session:
+        built = gan.assemble(recipe(), lambda spec: {'images': tf.zeros([3, 1]),
+                                                     'labels': tf.zeros([3, 1], tf.int32)})
+        session.run(tf.global_variables_initializer())
+        read = session.run([built.train_op, built.train_metrics['read']])[1]
+        assert read == pytest.approx(.2) and session.run(augment.strength()) == pytest.approx(.3)
 
 
 @pytest.mark.parametrize('policy', ['colour', 'color,color', 'color;cutout'])

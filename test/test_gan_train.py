@@ -178,11 +178,11 @@ ADAPTIVE = ['--max_images', '40', '--holdout', '8', '--diffaug', 'color,translat
 @pytest.mark.slow
 def test_adaptive_augmentation_steers_a_checkpointed_strength(tmp_path, capsys):
     """--holdout keeps images out of training; --ada_target moves p by a step per critic
-    step, logs it and the ratio, keeps it in the checkpoint, and a resumed run steers as an
-    uninterrupted one does."""
+    step, logs it and the ratio, keeps it in the checkpoint; a resumed run and one made step
+    by step steer as the uninterrupted fused one does; fine-tuning from it starts p afresh."""
     code, out, err = train(tmp_path, '--ITERS', '4', *ADAPTIVE, capsys=capsys)
     assert code == 0, err
-    assert '8 of them held out, 32 left to train on' in out
+    assert '8 images held out, 32 left to train on' in out
     history = rows(tmp_path / 'run')
     p = [float(r['augment_p']) for r in history]
     assert all('overfit_ratio' in r for r in history)
@@ -196,6 +196,16 @@ def test_adaptive_augmentation_steers_a_checkpointed_strength(tmp_path, capsys):
     assert train(tmp_path, '--ITERS', '2', *ADAPTIVE, capsys=capsys, extra=resumed)[0] == 0
     assert train(tmp_path, '--ITERS', '4', *ADAPTIVE, capsys=capsys, extra=resumed)[0] == 0
     assert [float(r['augment_p']) for r in rows(tmp_path / 'resumed')] == p
+    by_step = ['--output_path', str(tmp_path / 'by_step'), '--fused_step', 'false']
+    assert train(tmp_path, '--ITERS', '4', *ADAPTIVE, capsys=capsys, extra=by_step)[0] == 0
+    assert [float(r['augment_p']) for r in rows(tmp_path / 'by_step')] == p
+    weights = [k for k in saved.get_variable_to_shape_map()
+               if k.startswith(('Generator', 'Discriminator')) and 'Adam' not in k]
+    code, out, err = train(tmp_path, '--ITERS', '1', '--finetune_from', str(tmp_path / 'run'),
+                           *ADAPTIVE, capsys=capsys, extra=['--output_path',
+                                                            str(tmp_path / 'tuned')])
+    assert code == 0, err
+    assert 'restored {} keys, missing 0,'.format(len(weights)) in out
 
 
 @pytest.mark.slow

@@ -54,7 +54,7 @@ def test_every_arm_is_scored_and_a_rerun_keeps_finished_runs(tmp_path):
         'finetune_from'] == ''
     adaptive = json.loads((seed0 / 'freezed_ada_100' / 'config.json').read_text())
     assert adaptive['ada_target'] == .3 and adaptive['holdout'] == 10
-    assert '10 of them held out, 90 left to train on' in (seed0 / 'freezed_ada_100.log').read_text()
+    assert '10 images held out, 90 left to train on' in (seed0 / 'freezed_ada_100.log').read_text()
 
     text = bench(out, '--seeds', '2', '--runs', 'finetune_100,diffaug_100')
     assert 'finetune_100 seed 0: kept from' in text and 'diffaug_100 seed 1: held-out FID' in text

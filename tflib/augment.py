@@ -17,6 +17,8 @@ Adaptive strength (ADA's idea, Karras et al. 2020, for a WGAN critic): with a pr
 ``p`` each transform is applied to an image (else it leaves it as it is), and ``steer`` moves p
 after every critic step towards a target overfitting ratio measured on held-out real images.
 """
+import numpy as np
+
 from tflib import params, steps
 from tflib.compat import tf
 from tflib.config import ConfigError
@@ -137,9 +139,13 @@ def apply(images, policy, values, prefix, fill, strength=None):
     return images
 
 
+STATE = 'Augment.'  # key prefix of the run's augmentation state: not a model weight
+
+
 def strength():
-    """The adaptive strength p, a variable of the checkpoint (``Augment.p``) starting at 0."""
-    return params.param('Augment.p', [], lambda shape, seed: tf.zeros(shape), trainable=False)
+    """The adaptive strength p, a variable of the checkpoint (``Augment.p``) starting at 0:
+    a run's state, which fine-tuning does not carry to another run."""
+    return params.param(STATE + 'p', [], lambda shape, seed: tf.zeros(shape), trainable=False)
 
 
 def overfitting_ratio(train, held_out, generated):
@@ -150,11 +156,14 @@ def overfitting_ratio(train, held_out, generated):
     return (train - tf.reduce_mean(held_out)) / (train - tf.reduce_mean(generated))
 
 
-def steer(p, train, held_out, generated, target, step):
-    """The op moving ``p`` by ``step`` (within [0, 1]) towards where the critic scores
-    ``train``, ``held_out`` and ``generated`` images at ``target`` overfitting ratio: up
-    while the ratio is above it. Compared without the division, so a batch whose critic
-    margin is nil or negative still steers (up if it ranks training over held-out images)."""
+def steer(p, value, train, held_out, generated, target, step):
+    """The op setting the variable ``p`` (``value``: what this step read of it) one ``step``
+    (within [0, 1]) towards where the critic scores ``train``, ``held_out`` and ``generated``
+    images at ``target`` overfitting ratio: up while the ratio is above it. Compared without
+    the division, so a batch whose critic margin is nil or negative still steers (up if it
+    ranks training over held-out images); scores that are not finite (an fp16 overflow whose
+    update the loss scaling skips) leave p as it is."""
     train = tf.reduce_mean(train)
     excess = (train - tf.reduce_mean(held_out)) - target * (train - tf.reduce_mean(generated))
-    return tf.assign(p, tf.clip_by_value(p + step * tf.sign(excess), 0., 1.))
+    move = tf.where(tf.abs(excess) < np.inf, tf.sign(excess), 0.)  # |x| < inf: no IsFinite
+    return tf.assign(p, tf.clip_by_value(value + step * move, 0., 1.))

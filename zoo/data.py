@@ -35,7 +35,7 @@ def load(values, image_size, channels, cluster):
             raise ConfigError('--holdout {}: the data has {} images; hold fewer out'.format(
                 values['holdout'], len(source)))
         source, held_out = datasets.base.split(source, values['holdout'], values['seed'])
-        print('{} of them held out, {} left to train on'.format(len(held_out), len(source)))
+        print('{} images held out, {} left to train on'.format(len(held_out), len(source)))
     if cluster.parallel:
         source = datasets.base.shard(source, cluster.rank, cluster.size)
     return source, held_out

@@ -150,6 +150,13 @@ def request(argv):
     if 'ITERS' in flags and 'EPOCHS' not in flags:
         values['EPOCHS'] = 0.  # an explicit --ITERS outranks a preset's epochs
     values['mixed_precision'] = device.mixed_precision_mode(values['mixed_precision'])
+    if values['holdout'] > 0 and not values.get('ada_target'):
+        raise ConfigError('--holdout {}: held-out images only serve --ada_target (transfer_gan\'s '
+                          'adaptive DiffAugment); pass it or drop --holdout'.format(
+                              values['holdout']))
+    if values.get('ada_target') and values['holdout'] == 0:
+        raise ConfigError('--ada_target {} measures the critic on held-out images: pass '
+                          '--holdout N (say a tenth of the data)'.format(values['ada_target']))
     return Request(model, preset, values, frozenset(preset_values) | frozenset(flags),
                    frozenset(flags))
 
@@ -207,13 +214,6 @@ def resolve(req, dev, source, cluster, saved=None):
     if run['freeze_d'] and not run['finetune_from']:
         raise ConfigError('--freeze_d {} keeps critic blocks as --finetune_from loads them; '
                           'pass --finetune_from CKPT'.format(run['freeze_d']))
-    if run['holdout'] and not req.values.get('ada_target'):
-        raise ConfigError('--holdout {}: held-out images only serve --ada_target (adaptive '
-                          'augmentation); pass it or drop --holdout'.format(run['holdout']))
-    if req.values.get('ada_target') and not run['holdout']:
-        raise ConfigError('--ada_target {} measures the critic on held-out images: pass '
-                          '--holdout N (say a tenth of the data)'.format(
-                              req.values['ada_target']))
     derived = classes_from_data(req, source.n_classes, source.path, saved)
     if req.values.get('diffaug') and 'diffaug_fill' not in req.explicit:
         derived['diffaug_fill'] = data.background(source)

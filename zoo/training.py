@@ -7,7 +7,7 @@ import os
 import time
 
 import datasets
-from tflib import checkpoints, device, distributed, files, logs, params, precision
+from tflib import augment, checkpoints, device, distributed, files, logs, params, precision
 from tflib import gan as gan_lib
 from tflib.compat import tf
 from tflib.config import ConfigError
@@ -191,7 +191,8 @@ def train_phase(job, phase, start, last):
             resume.restore_phase(session, meta, phase, built.carried)
         elif cluster.is_chief and run['finetune_from']:
             print(reports.finetune(checkpoints.restore(
-                session, run['finetune_from'], params.all_params(),
+                session, run['finetune_from'], [v for v in params.all_params() if not
+                                                v.op.name.startswith(augment.STATE)],
                 run['finetune_uncond_to_cond'])))
         if built.broadcast is not None:
             built.gan.step.load(start, session)

@@ -56,8 +56,8 @@ def build(model, model_cfg, phase, seed):
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(seed)
-        pipeline = datasets.base.step_inputs(source, phase.batch_size, seed,
-                                             held_out=source)  # --ada_target's, alike
+        # The random images also stand in for --ada_target's held-out ones.
+        pipeline = datasets.base.step_inputs(source, phase.batch_size, seed, held_out=source)
         gan = model.build(model_cfg, pipeline, phase=phase, step_by_step=True)
         init = tf.group(tf.global_variables_initializer(), pipeline.initializer)
     graph.finalize()

@@ -148,12 +148,18 @@ def strength():
     return params.param(STATE + 'p', [], lambda shape, seed: tf.zeros(shape), trainable=False)
 
 
+def _margins(train, held_out, generated):
+    """The critic's mean margin of training reals over held-out ones and over generated ones."""
+    train = tf.reduce_mean(train)
+    return train - tf.reduce_mean(held_out), train - tf.reduce_mean(generated)
+
+
 def overfitting_ratio(train, held_out, generated):
     """(E D(train) - E D(held-out)) / (E D(train) - E D(generated)) of critic scores: how much
     of the critic's margin over generated images it also keeps over unseen real ones (0 when
     it generalises, 1 when held-out reals look as fake to it as generated ones)."""
-    train = tf.reduce_mean(train)
-    return (train - tf.reduce_mean(held_out)) / (train - tf.reduce_mean(generated))
+    over_held_out, over_generated = _margins(train, held_out, generated)
+    return over_held_out / over_generated
 
 
 def steer(p, value, train, held_out, generated, target, step):
@@ -163,7 +169,7 @@ def steer(p, value, train, held_out, generated, target, step):
     the division, so a batch whose critic margin is nil or negative still steers (up if it
     ranks training over held-out images); scores that are not finite (an fp16 overflow whose
     update the loss scaling skips) leave p as it is."""
-    train = tf.reduce_mean(train)
-    excess = (train - tf.reduce_mean(held_out)) - target * (train - tf.reduce_mean(generated))
+    over_held_out, over_generated = _margins(train, held_out, generated)
+    excess = over_held_out - target * over_generated
     move = tf.where(tf.abs(excess) < np.inf, tf.sign(excess), 0.)  # |x| < inf: no IsFinite
     return tf.assign(p, tf.clip_by_value(value + step * move, 0., 1.))

@@ -21,8 +21,8 @@ the paired differences with a bootstrap 95% interval.
 
 A run's scores are kept in its folder (scores.json) and a rerun continues from what is there:
 finished runs are read, an interrupted one resumes from its checkpoint; so the table can be
-built over several sessions (3.5 to 4.5 minutes a run on 2 cores, scoring included; 4.0 to 4.3
-for the adaptive arm, whose critic also scores a held-out batch). Writes
+built over several sessions (about 3 minutes a run alone on 2 cores, scoring included; the
+adaptive arm, whose critic also scores a held-out batch, is no slower). Writes
 transfer.md (the table), transfer.png (held-out FID against iterations) and transfer.json.
 --quick (tiny networks, a few steps) checks the pipeline and shows nothing about the methods.
 """

@@ -12,7 +12,7 @@ CONFIG = {
     'BATCH_SIZES': [32, 32, 32, 32],
     'STABLE_IMAGES': 12800,
     'FADE_IMAGES': 12800,
-    'EMA_BETA': .99,
+    'G_ema': .99,
     'LOG_STEP': 200,
     'SAVE_SAMPLES_STEP': 400,
     'CHECKPOINT_STEP': 400,

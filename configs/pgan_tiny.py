@@ -13,7 +13,7 @@ CONFIG = {
     'BATCH_SIZES': [32, 32, 32],
     'STABLE_IMAGES': 16000,
     'FADE_IMAGES': 16000,
-    'EMA_BETA': .99,
+    'G_ema': .99,
     'LOG_STEP': 250,
     'SAVE_SAMPLES_STEP': 500,
     'CHECKPOINT_STEP': 500,

@@ -40,6 +40,8 @@ DEFAULTS = {
     'BETA2': 0.999,
     'ITERS': 30000,
     'batch_size': 100,
+    'G_ema': 0.,  # the generator's moving average (models/__init__.py); 0: none
+    'G_ema_rampup': 0.,
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('ARCH', 'IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'N_CLASSES')

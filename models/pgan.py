@@ -7,8 +7,9 @@ linearly from 0 to 1 over the phase (computed in-graph from the step, so a run r
 mid-fade), and a stable phase. The real images fade the same way. Equalized learning rate,
 pixelwise feature normalisation and the minibatch standard-deviation layer are in
 tflib/ops/equalized.py. Loss: WGAN-GP (lambda 10) plus a drift term 0.001 E[D(real)^2]; Adam
-(0, 0.99, 1e-8), its state reset at each phase; the generator's moving average (beta 0.999),
-``Gs``, is the generator that samples, scores and exports.
+(0, 0.99, 1e-8), its state reset at each phase; the generator's moving average (``G_ema``
+0.999, kept by models.Model as for every model), ``Gs``, is the generator that samples, scores
+and exports.
 
 ``DEPTHS[i]`` is the channel depth at resolution 4 * 2^i (tkarras's nf(i + 1); nf(0), the
 critic's last dense layer, is DEPTHS[0] too), ``BATCH_SIZES[i]`` the minibatch of that
@@ -19,7 +20,7 @@ import functools
 
 import numpy as np
 
-from tflib import layout, losses, params, steps
+from tflib import layout, losses, steps
 from tflib.compat import tf
 from tflib.config import ConfigError, merged
 from tflib.gan import Phase, Recipe
@@ -43,13 +44,14 @@ DEFAULTS = {
     'EPSILON': 1e-8,
     'LAMBDA': 10.,
     'DRIFT': 1e-3,
-    'EMA_BETA': .999,
+    'G_ema': .999,  # Gs, the paper's generator average (models/__init__.py)
+    'G_ema_rampup': 0.,
     'MBSTD_GROUP': 4,
     'MIRROR_AUGMENT': False,
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'DEPTHS', 'MBSTD_GROUP')
-AVERAGE = 'Gs'  # key prefix of the generator's moving average (tkarras's name)
+FLAG_ALIASES = {'EMA_BETA': 'G_ema'}  # the name of earlier versions
 
 
 def config(**overrides):
@@ -166,14 +168,12 @@ def _synthesis(cfg, resolution, noise, alpha, prefix):
 
 
 def generator(cfg, n_samples, labels=None, noise=None, is_training=True, phase=None):
-    """The moving-average generator Gs (what samples, scores and exports): NHWC images at
-    the phase's resolution."""
+    """G: NHWC images at the phase's resolution (models.Model reads its average, Gs)."""
     del labels, is_training  # unconditional; no batch statistics
     phase = _or_last(cfg, phase)
     if noise is None:
         noise = tf.random_normal([n_samples, cfg['Z_DIM']])
-    with params.averages('Generator', AVERAGE):
-        return synthesis(cfg, phase.settings['RESOLUTION'], noise, fade_alpha(phase))
+    return synthesis(cfg, phase.settings['RESOLUTION'], noise, fade_alpha(phase))
 
 
 def critic(cfg, resolution, images, alpha):
@@ -230,8 +230,7 @@ def real_images(resolution, images, alpha, flips=None):
 
 
 def recipe(cfg, phase):
-    """One phase's steps: a critic step (WGAN-GP + drift) and a generator step followed by the
-    moving-average update."""
+    """One phase's steps: a critic step (WGAN-GP + drift) and a generator step."""
     batch, z_dim, resolution = phase.batch_size, cfg['Z_DIM'], phase.settings['RESOLUTION']
     alpha = fade_alpha(phase)
     disc = functools.partial(critic, cfg, resolution, alpha=alpha)
@@ -270,5 +269,4 @@ def recipe(cfg, phase):
                   optimizer=lambda rate: tf.train.AdamOptimizer(rate, cfg['BETA1'], cfg['BETA2'],
                                                                 cfg['EPSILON']),
                   critic_cost=critic_cost, generator_cost=generator_cost, after_critic=None,
-                  after_generator=lambda: params.update_averages('Generator', AVERAGE,
-                                                                 cfg['EMA_BETA']))
+                  after_generator=None)

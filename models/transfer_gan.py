@@ -46,6 +46,8 @@ DEFAULTS = {
     'GEN_BS_MULTIPLE': 2,
     'N_CRITIC': 5,
     'BN_MOMENTUM': 0.9,
+    'G_ema': 0.,  # the generator's moving average (models/__init__.py); 0: none
+    'G_ema_rampup': 0.,
     'data_format': 'NHWC',
     'diffaug': '',        # DiffAugment's policies for the critic's inputs: color,translation,cutout
     'diffaug_fill': 0.,   # what pixels shifted in and cut out become (by default the data's

@@ -35,6 +35,8 @@ DEFAULTS = {
     'ITERS': 200000,
     'batch_size': 64,
     'BN_MOMENTUM': 0.9,
+    'G_ema': 0.,  # the generator's moving average (models/__init__.py); 0: none
+    'G_ema_rampup': 0.,
     'data_format': 'NHWC',
 }
 ARCHITECTURE = ('IMAGE_SIZE', 'CHANNELS', 'Z_DIM', 'ngf', 'ndf', 'n_extra_layers', 'noBN')

@@ -171,6 +171,18 @@ def test_diffaug_and_freeze_d_steps_are_one_device_graph_of_kernels(preset, adap
     assert not problems, '\n'.join(sorted(set(problems)))
 
 
+@pytest.mark.parametrize('preset', ['quickstart', 'cgan_mnist'])
+def test_the_generator_average_is_part_of_the_device_step(preset, npu_emulator):
+    """--G_ema's update, its ramp computed from the step, runs in the one device graph."""
+    flags = ('--G_ema', '.999', '--G_ema_rampup', '.05')
+    problems = training_problems(preset, *flags)
+    assert not problems, '\n'.join(sorted(set(problems)))
+    def averages_updated(ops):
+        return [op for op in ops if op.type == 'AssignSub' and
+                op.inputs[0].op.name.startswith('Gs.')]
+    assert averages_updated(flagship_step(*flags)) and not averages_updated(flagship_step())
+
+
 def flagship_step(*flags):
     """The ops of the flagship's training step (NCHW, tiny width: the op types and counts of
     the full width)."""

@@ -1,5 +1,6 @@
-"""PGAN: its layers against numpy, the growth schedule, fade-in continuity, the generator's
-moving average, the optimizer reset per phase, and a 4 -> 8 -> 16 run through the toolchain."""
+"""PGAN: its layers against numpy, the growth schedule, fade-in continuity, the optimizer reset
+per phase, and a 4 -> 8 -> 16 run through the toolchain (its generator average, Gs, is every
+model's: test_averaging.py)."""
 import json
 import os
 
@@ -195,28 +196,6 @@ def test_real_images_fade_like_the_generator():
         four = session.run(pgan.real_images(4, tf.constant(x), None))
     np.testing.assert_allclose(four[..., 0], x[..., 0].reshape(2, 4, 4, 4, 4).mean(
         axis=(2, 4)), atol=1e-6)
-
-
-def test_moving_average_starts_at_the_weights_and_follows_them():
-    cfg, phase = phase_of(0, EMA_BETA=.9)
-    reals = np.zeros((8, 16, 16, 1), np.float32)
-    with new_session() as session:
-        gan = PGAN.build(cfg, fixed_inputs(reals, np.zeros(8)), phase=phase, step_by_step=True)
-        session.run(tf.global_variables_initializer())
-        pairs = list(zip(params.params_with_name('Generator'), params.params_with_name('Gs.')))
-        assert [v.op.name.replace('Generator', 'Gs') for v, _ in pairs] == \
-            [v.op.name for _, v in pairs]
-        before = session.run(pairs)
-        for weights, average in before:
-            np.testing.assert_array_equal(weights, average)
-        session.run(gan.disc_train_op)
-        session.run(gan.gen_train_op)
-        after = session.run(pairs)
-    moved = 0
-    for (old_w, old_avg), (new_w, new_avg) in zip(before, after):
-        np.testing.assert_allclose(new_avg, .9 * old_avg + .1 * new_w, rtol=1e-5, atol=1e-7)
-        moved += int(np.abs(new_w - old_w).max() > 0)
-    assert moved == len(pairs)
 
 
 def test_phases_carry_model_state_but_not_optimizer_state():

@@ -89,6 +89,11 @@ def _reader(prefix):
         raise CheckpointError('{}: not a readable checkpoint ({})'.format(prefix, error))
 
 
+def keys(prefix):
+    """The variable keys a checkpoint holds."""
+    return set(_reader(prefix).get_variable_to_shape_map())
+
+
 def step_of(prefix):
     """The global step a checkpoint was saved at, or None (the authors' have none)."""
     reader = _reader(prefix)

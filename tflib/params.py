@@ -4,7 +4,7 @@ Calling a network twice reuses its variables by registry name. Checkpoint keys a
 variables' op names; they are fixed by ``param`` whatever name scope the caller is in, so the
 authors' released checkpoints load without a name map (reference: transfer_gan.md §1.3).
 Inside ``averages(prefix, shadow)`` a network reads the exponential moving averages of its
-params instead (PGAN's averaged generator), with no change to its code.
+trained params instead (the zoo's averaged generator, PGAN's ``Gs``), with no change to its code.
 """
 import contextlib
 import weakref
@@ -35,7 +35,7 @@ def param(name, shape, initializer, scope=None, trainable=True):
     """
     var = _get_or_create(name, shape, initializer, scope, trainable)
     for prefix, shadow in _averaging:
-        if name.startswith(prefix):
+        if name.startswith(prefix) and var.trainable:
             return _shadow(name, var, prefix, shadow)
     return var
 
@@ -96,8 +96,9 @@ def resource_variables():
 
 @contextlib.contextmanager
 def averages(prefix, shadow):
-    """Inside the block, params whose names start with ``prefix`` read as their moving
-    averages (see ``update_averages``)."""
+    """Inside the block, trainable params whose names start with ``prefix`` read as their
+    moving averages (see ``update_averages``). Normalisation statistics are not averaged: an
+    averaged network in inference mode reads the trained one's moving statistics."""
     _averaging.append((prefix, shadow))
     try:
         yield
@@ -107,11 +108,32 @@ def averages(prefix, shadow):
 
 def update_averages(prefix, shadow, beta):
     """One step of the moving average of the trainable ``prefix`` params:
-    avg <- beta avg + (1 - beta) param (tkarras's ``setup_as_moving_average_of``, Gs)."""
+    avg <- beta avg + (1 - beta) param (tkarras's ``setup_as_moving_average_of``, Gs);
+    ``beta`` a number or a scalar tensor (``ramped_beta``)."""
     pairs = [(var, _shadow(name, var, prefix, shadow))
              for name, var in sorted(_registry().items())
              if name.startswith(prefix) and var.trainable]
     return tf.group(*[tf.assign_sub(avg, (1. - beta) * (avg - var)) for var, avg in pairs])
+
+
+def ramped_beta(beta, rampup, step):
+    """``beta``, capped while a run is young so that the average's half-life is at most
+    ``rampup`` times the steps run (StyleGAN2-ADA's ``ema_rampup``): a short run's average
+    then forgets its first weights. 0 leaves ``beta`` as it is; at step 0 the cap is 0."""
+    if not rampup:
+        return beta
+    half_life = tf.maximum(rampup * tf.cast(step, tf.float32), 1e-8)
+    return tf.minimum(float(beta), tf.exp(float(np.log(.5)) / half_life))
+
+
+def start_averages(prefix, shadow):
+    """An op that sets the existing averages of the ``prefix`` params to the params (None if
+    there are none): what a checkpoint loaded without averages (the authors') starts them at."""
+    registry = _registry()
+    pairs = [(var, registry[shadow + name[len(prefix):]])
+             for name, var in sorted(registry.items())
+             if name.startswith(prefix) and shadow + name[len(prefix):] in registry]
+    return tf.group(*[tf.assign(avg, var) for var, avg in pairs]) if pairs else None
 
 
 def params_with_name(name, trainable_only=False):

@@ -88,6 +88,11 @@ def describe(ckpt, preset=None, flags=()):
     values = dict(saved, **overrides)
     values['data_format'] = 'NHWC'  # the exported graph's layout; checkpoints fit both
     cfg = model.config(**{k: v for k, v in values.items() if k in model.defaults})
+    if cfg['G_ema'] and not any(key.startswith(models.AVERAGE + '.')
+                                for key in checkpoints.keys(prefix)):
+        print('{}: no generator average ({}.*) in it; its generator is used'.format(
+            prefix, models.AVERAGE))
+        cfg = dict(cfg, G_ema=0.)
     step = checkpoints.step_of(prefix)
     return model, cfg, model.phase_at(cfg, cfg['ITERS'] if step is None else step), prefix
 

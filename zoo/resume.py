@@ -1,5 +1,6 @@
 """Where a run resumes: what its checkpoints' meta.json records, and the run's latest
 checkpoint restored into a phase's graph (tflib/checkpoints.py reads and writes them)."""
+import models
 from tflib import checkpoints
 from tflib.compat import tf
 from zoo import reports
@@ -15,14 +16,15 @@ def run_meta(settings, dev, signature):
 
 def restore_phase(session, meta, phase, carried):
     """Load the latest checkpoint into a phase's graph: all of it when it was written inside
-    this phase, only the carried state when it ends the previous one."""
+    this phase, only the carried state when it ends the previous one. Returns the
+    checkpoints.restore report."""
     if meta['step'] > phase.start:
         report = checkpoints.restore(session, meta['checkpoint'], tf.global_variables())
         print('resuming {} at step {}'.format(meta['checkpoint'], meta['step']))
         if report['missing'] or report['mismatched']:
             print('not in that checkpoint, so freshly initialised: {}'.format(
                 ', '.join(report['missing'] + report['mismatched'])))
-        return
+        return report
     report = checkpoints.restore(session, meta['checkpoint'], carried)
     print('from {}: {} variables carried over, {} new{}'.format(
         meta['checkpoint'], len(report['restored']), len(report['missing']),
@@ -31,3 +33,18 @@ def restore_phase(session, meta, phase, carried):
     if report['mismatched']:
         raise checkpoints.CheckpointError('{}: shapes differ from this phase\'s graph: {}'.format(
             meta['checkpoint'], '; '.join(report['mismatched'])))
+    return report
+
+
+def start_averages(session, report, op):
+    """Start the generator's averages at the generator just loaded (``op``:
+    models.Model.start_averages) when the checkpoint (``report``: what checkpoints.restore
+    loaded) had none: the authors', or a run trained without --G_ema. A checkpoint with some
+    keeps them (a new phase's new layers start at their initial weights, as their params)."""
+    prefix = models.AVERAGE + '.'
+    if op is None or any(key.startswith(prefix) for key in report['restored'] +
+                         report['tiled']):
+        return
+    session.run(op)
+    print('{}: no generator average in it; the average starts at its generator'.format(
+        report['source']))

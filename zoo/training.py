@@ -102,7 +102,7 @@ def train_ranks(req, requested, dev, cluster):
 
 PhaseGraph = collections.namedtuple('PhaseGraph', [
     'graph', 'gan', 'pipeline', 'grid', 'score', 'signature', 'finite', 'saver', 'loop_op',
-    'load_loop', 'init', 'carried', 'broadcast', 'vote'])
+    'load_loop', 'init', 'carried', 'start_averages', 'broadcast', 'vote'])
 
 
 def phase_graph(job, phase, start):
@@ -133,11 +133,12 @@ def phase_graph(job, phase, start):
             loop_op, load_loop = device.loop_op(gan.train_op, run['iterations_per_loop'])
         init = tf.global_variables_initializer()
         carried = gan_lib.carried_state()
+        start_averages = model.start_averages()
         broadcast = distributed.broadcast_op(cluster, tf.global_variables())
         vote = distributed.stop_vote(cluster)
     graph.finalize()
     return PhaseGraph(graph, gan, pipeline, grid[0], score, signature, finite, saver, loop_op,
-                      load_loop, init, carried, broadcast, vote)
+                      load_loop, init, carried, start_averages, broadcast, vote)
 
 
 def phase_hooks(job, built, batch_size, last, step):
@@ -187,13 +188,17 @@ def train_phase(job, phase, start, last):
         if built.load_loop is not None:
             built.load_loop(session)
         meta = checkpoints.read_meta(run['output_path']) if cluster.is_chief else None
+        report = None
         if meta:
-            resume.restore_phase(session, meta, phase, built.carried)
+            report = resume.restore_phase(session, meta, phase, built.carried)
         elif cluster.is_chief and run['finetune_from']:
-            print(reports.finetune(checkpoints.restore(
+            report = checkpoints.restore(
                 session, run['finetune_from'], [v for v in params.all_params() if not
                                                 v.op.name.startswith(augment.STATE)],
-                run['finetune_uncond_to_cond'])))
+                run['finetune_uncond_to_cond'])
+            print(reports.finetune(report))
+        if report is not None:
+            resume.start_averages(session, report, built.start_averages)
         if built.broadcast is not None:
             built.gan.step.load(start, session)
             session.run(built.broadcast)

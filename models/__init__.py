@@ -125,10 +125,10 @@ class Model(object):
             return recipe
         after = recipe.after_generator
 
-        def after_generator():
+        def after_generator():  # inside the generator step's control dependencies
             with tf.control_dependencies([after()] if after else []):
-                beta = params.ramped_beta(cfg['G_ema'], cfg['G_ema_rampup'],
-                                          tf.train.get_global_step())
+                steps_run = tf.train.get_global_step().read_value()  # this step's included
+                beta = params.ramped_beta(cfg['G_ema'], cfg['G_ema_rampup'], steps_run)
                 return params.update_averages(GENERATOR, AVERAGE, beta)
         return recipe._replace(generator=_averaged(cfg, recipe.generator),
                                after_generator=after_generator)

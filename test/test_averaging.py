@@ -11,7 +11,7 @@ from conftest import TINY_FLAGS, fixed_inputs, new_session
 from tflib import checkpoints, params
 from tflib.compat import tf
 from tflib.config import ConfigError
-from zoo import settings
+from zoo import generators, settings
 
 RUN = ['--preset', 'quickstart', '--DIM_G', '4', '--DIM_D', '4', '--batch_size', '4',
        '--N_CRITIC', '1', '--ITERS', '2', '--LOG_STEP', '1', '--device', 'cpu',
@@ -119,7 +119,9 @@ def test_checkpoints_with_and_without_an_average(tmp_path, capsys):
     assert gan_train.main(RUN + ['--output_path', str(averaged), '--G_ema', '.5',
                                  '--finetune_from', str(plain), '--ITERS', '1']) == 0
     out = capsys.readouterr().out
-    assert 'no generator average in it; the average starts at its generator' in out
+    assert 'missing 0' in out  # the averages are started, not missing
+    assert 'the generator average starts at the generator of {}, which has none'.format(
+        checkpoints.resolve(str(plain))) in out
     loaded = checkpoint_values(plain, models.GENERATOR)
     trained = checkpoint_values(averaged, models.GENERATOR)
     average = checkpoint_values(averaged, models.AVERAGE + '.')
@@ -142,3 +144,30 @@ def test_checkpoints_with_and_without_an_average(tmp_path, capsys):
     np.testing.assert_array_equal(sample(plain, '--G_ema', '.9'), sample(plain))
     assert 'no generator average (Gs.*) in it; its generator is used' in \
         capsys.readouterr().out
+
+    # Resuming turns the average on (started at the generator) or off (said).
+    before = checkpoints.resolve(str(plain))
+    assert gan_train.main(RUN + ['--output_path', str(plain), '--G_ema', '.5',
+                                 '--ITERS', '3']) == 0
+    out = capsys.readouterr().out
+    assert 'the generator average starts at the generator of {}'.format(before) in out
+    assert 'freshly initialised' not in out
+    assert checkpoint_values(plain, models.AVERAGE + '.')
+    before = checkpoints.resolve(str(plain))
+    assert gan_train.main(RUN + ['--output_path', str(plain), '--G_ema', '0',
+                                 '--ITERS', '4']) == 0
+    assert '{}: its generator average (Gs.*) is left behind: this run has --G_ema 0'.format(
+        before) in capsys.readouterr().out
+
+
+def test_moving_statistics_for_an_average_are_warned_about(capsys):
+    model, cfg = tiny('transfer_gan', '--G_ema', '.9')
+    phase = model.phases(cfg)[-1]
+    with new_session():
+        generators.generator_graph(model, cfg, phase, 2, bn_mode='moving')
+    assert 'warning: --bn_mode moving normalises the generator average' in \
+        capsys.readouterr().out
+    with new_session():
+        generators.generator_graph(model, dict(cfg, G_ema=0.), phase, 2, bn_mode='moving')
+        generators.generator_graph(model, cfg, phase, 2, bn_mode='batch')
+    assert 'warning' not in capsys.readouterr().out

@@ -431,3 +431,10 @@ def test_a_run_resumes_only_with_its_model_and_architecture(capsys):
         checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 8, 'lrD': 1e-4}, 'out')
     checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 4, 'lrD': 2e-4}, 'out')
     assert 'lrD 0.0001 -> 0.0002' in capsys.readouterr().out
+    # A setting newer than the run's meta.json is its default, not a change.
+    checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 4, 'lrD': 1e-4, 'G_ema': 0.},
+                                'out', {'G_ema': 0.})
+    assert capsys.readouterr().out == ''
+    checkpoints.check_resumable(meta, 'wgan', ('ngf',), {'ngf': 4, 'lrD': 1e-4, 'G_ema': .9},
+                                'out', {'G_ema': 0.})
+    assert 'G_ema 0.0 -> 0.9' in capsys.readouterr().out

@@ -191,6 +191,17 @@ def test_the_stops_keep_an_earlier_reason_and_give_their_own():
     assert stop.stop(loop, None) is None and stop.stop(loop, 'MAX_MINUTES') == 'MAX_MINUTES'
     signals.signal = 15
     assert stop.stop(loop, None) == 'signal 15'
-    assert hooks.Deadline(time.time() + 60).stop(loop, None) is None
-    assert hooks.Deadline(time.time() - 1).stop(loop, None) == 'MAX_MINUTES'
-    assert hooks.Deadline(time.time() - 1).stop(loop, 'signal 15') == 'signal 15'
+    budget = hooks.Budget(1e-6)
+    later = hooks.Deadline(budget)
+    time.sleep(.01)
+    assert later.stop(loop, None) is None  # the budget starts with the first loop
+    later.begin(loop)
+    time.sleep(.01)
+    assert later.stop(loop, None) == 'MAX_MINUTES'
+    assert later.stop(loop, 'signal 15') == 'signal 15'
+    next_phase = hooks.Deadline(budget)  # a later phase's loop spends the same budget
+    next_phase.begin(loop)
+    assert next_phase.stop(loop, None) == 'MAX_MINUTES'
+    roomy = hooks.Deadline(hooks.Budget(1.))
+    roomy.begin(loop)
+    assert roomy.stop(loop, None) is None

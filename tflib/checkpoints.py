@@ -131,14 +131,15 @@ def restore(session, path, variables, uncond_to_cond=False):
     return report
 
 
-def check_resumable(meta, model, architecture, cfg, directory):
+def check_resumable(meta, model, architecture, cfg, directory, defaults=None):
     """A run directory (``meta``: its meta.json) resumes only with its own ``model`` and the
     settings of its ``architecture`` (keys of ``cfg``); other changed settings (LR, ITERS, batch
-    size, ...) are allowed and listed."""
+    size, ...) are allowed and listed. A setting the run's meta.json predates counts as its
+    value in ``defaults``."""
     if meta['model'] != model:
         raise ConfigError('{} holds a {} run; use another --output_path for {}'.format(
             directory, meta['model'], model))
-    saved = meta['config']
+    saved = dict(defaults or {}, **meta['config'])
     changed = sorted(k for k, v in cfg.items() if saved.get(k) != v)
     clashes = [k for k in changed if k in architecture]
     if clashes:

@@ -118,8 +118,9 @@ def update_averages(prefix, shadow, beta):
 
 def ramped_beta(beta, rampup, step):
     """``beta``, capped while a run is young so that the average's half-life is at most
-    ``rampup`` times the steps run (StyleGAN2-ADA's ``ema_rampup``): a short run's average
-    then forgets its first weights. 0 leaves ``beta`` as it is; at step 0 the cap is 0."""
+    ``rampup`` times ``step``, the steps run (StyleGAN2-ADA's ``ema_rampup``): a short run's
+    average then forgets its first weights. 0 leaves ``beta`` as it is; at step 0 the cap is
+    0 (the average takes the weights)."""
     if not rampup:
         return beta
     half_life = tf.maximum(rampup * tf.cast(step, tf.float32), 1e-8)

@@ -17,7 +17,7 @@ import numpy as np
 
 import configs
 import models
-from tflib import checkpoints, graph_guard, layout
+from tflib import checkpoints, graph_guard, layout, params
 from tflib.compat import SavedModelProto, tf
 from tflib.config import ConfigError, parse_flags
 from tflib.metrics.classifier import ScorerError, read_graph_def
@@ -113,6 +113,9 @@ def generator_graph(model, cfg, phase, batch=None, bn_mode='batch', statistics=N
             bn_mode == 'population' else contextlib.nullcontext():
         images = model.generator(cfg, batch, labels=inputs.get('label'), noise=inputs['z'],
                                  is_training=bn_mode != 'moving', phase=phase)
+    if bn_mode == 'moving' and cfg['G_ema'] and params.params_with_name('.moving_mean'):
+        print('warning: --bn_mode moving normalises the generator average with the trained '
+              'generator\'s moving statistics; --bn_mode population measures its own')
     signature = model.signature(cfg, images)
     tf.constant(signature_vector(signature), name=SIGNATURE)
     return inputs, tf.identity(images, name='images'), signature

@@ -235,16 +235,34 @@ class SignalStop(Hook):
                           else None)
 
 
+class Budget(object):
+    """MAX_MINUTES of training, counted from the start of the run's first loop (so neither
+    loading data nor building the first graph), through its later phases."""
+
+    def __init__(self, minutes):
+        self.seconds, self.start = 60. * minutes, None
+
+    def begin(self):
+        if self.start is None:
+            self.start = time.time()
+
+    def spent(self):
+        return self.start is not None and time.time() - self.start > self.seconds
+
+
 class Deadline(Hook):
-    """Stops after the step once the time is past ``deadline`` (MAX_MINUTES)."""
+    """Stops after the step once the run's ``Budget`` is spent."""
 
     ROLE = 'stop'
 
-    def __init__(self, deadline):
-        self.deadline = deadline
+    def __init__(self, budget):
+        self.budget = budget
+
+    def begin(self, loop):
+        self.budget.begin()
 
     def stop(self, loop, reason):
-        return reason or ('MAX_MINUTES' if time.time() > self.deadline else None)
+        return reason or ('MAX_MINUTES' if self.budget.spent() else None)
 
 
 class StopVote(Hook):

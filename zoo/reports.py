@@ -1,6 +1,7 @@
 """What a run tells its user: where its outputs are, what a restore did, one-line errors."""
 import os
 
+import models
 from tflib import checkpoints, cli, distributed
 from tflib.compat import tf
 
@@ -44,6 +45,18 @@ def finetune(report):
     if report['mismatched']:
         line += ' ({})'.format('; '.join(report['mismatched']))
     return line
+
+
+def averages(report):
+    """The line on the generator's averages after a restore (zoo.resume.start_averages' report),
+    or None when they were loaded as they are."""
+    if report['started']:
+        return 'the generator average starts at the generator of {}, which has none'.format(
+            report['source'])
+    if report['dropped']:
+        return '{}: its generator average ({}.*) is left behind: this run has --G_ema 0'.format(
+            report['source'], models.AVERAGE)
+    return None
 
 
 def error_message(error):

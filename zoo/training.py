@@ -4,7 +4,6 @@ import collections
 import contextlib
 import functools
 import os
-import time
 
 import datasets
 from tflib import augment, checkpoints, device, distributed, files, logs, params, precision
@@ -20,7 +19,7 @@ USER_ERRORS = (ConfigError, datasets.DataError, device.DeviceError, checkpoints.
                classifier.ScorerError, export.ExportError, hooks.Diverged, OSError)
 
 Job = collections.namedtuple('Job', ['settings', 'source', 'held_out', 'dev', 'cluster',
-                                     'signals', 'deadline'])
+                                     'signals', 'budget'])
 
 
 def train(argv):
@@ -72,11 +71,12 @@ def train_ranks(req, requested, dev, cluster):
             raise ConfigError('--output_path {}: cannot create ({})'.format(out,
                                                                           error.strerror))
     if meta:
-        checkpoints.check_resumable(meta, model.name, model.architecture, model_cfg, out)
+        checkpoints.check_resumable(meta, model.name, model.architecture, model_cfg, out,
+                                    model.defaults)
     if cluster.is_chief:
         files.write_json(os.path.join(out, 'config.json'), settings.as_dict(resolved))
 
-    deadline = time.time() + 60. * run['MAX_MINUTES'] if run['MAX_MINUTES'] else None
+    budget = hooks.Budget(run['MAX_MINUTES']) if run['MAX_MINUTES'] else None
     step = meta['step'] if meta else 0
     schedule = model.phases(model_cfg)
     check_loops(run, step, schedule, dev, functools.partial(model.critic_steps, model_cfg))
@@ -84,7 +84,7 @@ def train_ranks(req, requested, dev, cluster):
     if not trained:
         print('{} has trained its {} steps; pass a larger --ITERS to go on'.format(out, step))
     with hooks.Signals() as signals:
-        job = Job(resolved, source, held_out, dev, cluster, signals, deadline)
+        job = Job(resolved, source, held_out, dev, cluster, signals, budget)
         for number, phase in enumerate(schedule, 1):
             if step >= phase.end:
                 continue
@@ -155,8 +155,8 @@ def phase_hooks(job, built, batch_size, last, step):
                                                    run['CHECKPOINT_STEP'],
                                                    run['INCEPTION_FREQUENCY']), out),
                   hooks.SignalStop(job.signals)]
-    if job.deadline is not None:
-        every_rank.append(hooks.Deadline(job.deadline))
+    if job.budget is not None:
+        every_rank.append(hooks.Deadline(job.budget))
     if built.vote is not None:
         every_rank.append(hooks.StopVote(built.vote))
     if not chief:
@@ -188,17 +188,16 @@ def train_phase(job, phase, start, last):
         if built.load_loop is not None:
             built.load_loop(session)
         meta = checkpoints.read_meta(run['output_path']) if cluster.is_chief else None
-        report = None
         if meta:
-            report = resume.restore_phase(session, meta, phase, built.carried)
+            resume.restore_phase(session, meta, phase, built.carried, built.start_averages)
         elif cluster.is_chief and run['finetune_from']:
-            report = checkpoints.restore(
+            report = resume.start_averages(session, checkpoints.restore(
                 session, run['finetune_from'], [v for v in params.all_params() if not
                                                 v.op.name.startswith(augment.STATE)],
-                run['finetune_uncond_to_cond'])
+                run['finetune_uncond_to_cond']), built.start_averages)
             print(reports.finetune(report))
-        if report is not None:
-            resume.start_averages(session, report, built.start_averages)
+            if reports.averages(report):
+                print(reports.averages(report))
         if built.broadcast is not None:
             built.gan.step.load(start, session)
             session.run(built.broadcast)

@@ -67,7 +67,7 @@ def _shadow(name, source, prefix, shadow):
     initial-value tensor itself, so one initialiser run gives both the same draw: a new layer's
     average starts at its weights."""
     registry = _registry()
-    shadow_name = shadow + name[len(prefix):]
+    shadow_name = _shadow_name(name, prefix, shadow)
     if shadow_name not in registry:
         key = '/'.join(shadow + part[len(prefix):] if part.startswith(prefix) else part
                        for part in source.op.name.split('/'))
@@ -80,6 +80,11 @@ def _shadow(name, source, prefix, shadow):
                              'already exists'.format(key, var.op.name))
         registry[shadow_name] = var
     return registry[shadow_name]
+
+
+def _shadow_name(name, prefix, shadow):
+    """The registry name of param ``name``'s average (``Generator.X.W`` -> ``Gs.X.W``)."""
+    return shadow + name[len(prefix):]
 
 
 @contextlib.contextmanager
@@ -131,9 +136,9 @@ def start_averages(prefix, shadow):
     """An op that sets the existing averages of the ``prefix`` params to the params (None if
     there are none): what a checkpoint loaded without averages (the authors') starts them at."""
     registry = _registry()
-    pairs = [(var, registry[shadow + name[len(prefix):]])
+    pairs = [(var, registry[_shadow_name(name, prefix, shadow)])
              for name, var in sorted(registry.items())
-             if name.startswith(prefix) and shadow + name[len(prefix):] in registry]
+             if name.startswith(prefix) and _shadow_name(name, prefix, shadow) in registry]
     return tf.group(*[tf.assign(avg, var) for var, avg in pairs]) if pairs else None
 
 

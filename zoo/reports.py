@@ -33,7 +33,8 @@ def new_layers(keys):
 
 
 def finetune(report):
-    """The line a fine-tuning restore (tflib.checkpoints.restore's report) prints."""
+    """What a fine-tuning restore (zoo.resume.start_averages' report) prints: a line, and the
+    averages' line when there is one."""
     line = 'fine-tuning from {}: restored {} keys'.format(report['source'],
                                                            len(report['restored']))
     if report['tiled']:
@@ -44,7 +45,8 @@ def finetune(report):
     line += ', shape-mismatched {}'.format(len(report['mismatched']))
     if report['mismatched']:
         line += ' ({})'.format('; '.join(report['mismatched']))
-    return line
+    started = averages(report)
+    return line if started is None else line + '\n' + started
 
 
 def averages(report):

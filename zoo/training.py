@@ -196,8 +196,6 @@ def train_phase(job, phase, start, last):
                                                 v.op.name.startswith(augment.STATE)],
                 run['finetune_uncond_to_cond']), built.start_averages)
             print(reports.finetune(report))
-            if reports.averages(report):
-                print(reports.averages(report))
         if built.broadcast is not None:
             built.gan.step.load(start, session)
             session.run(built.broadcast)
